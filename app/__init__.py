@@ -1,0 +1,1 @@
+"""Convene: facilitated multistakeholder convenings."""

@@ -1,0 +1,175 @@
+"""Who may do what: the one role → permission table and the dependency that applies it.
+
+Every route on a convening declares its action with `Allowed(Action.X)`. The dependency
+resolves the caller's role on that convening (a convener account that owns it, or a
+browser bound to one of its seats) and answers 404 when the convening is unknown or
+invisible to the caller, 403 when it is visible but the action is not the role's.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.accounts.models import Convener
+from app.accounts.service import convener_for_api_token, convener_for_session
+from app.convenings.models import Convening, Role, Seat, SeatCredential
+from app.db import SessionDep
+from app.security import token_hash
+
+SESSION_COOKIE = "convene_session"
+
+
+def seat_cookie_name(convening_id: int) -> str:
+    """The cookie that binds a browser to its seat in one convening."""
+    return f"convene_seat_{convening_id}"
+
+
+class Actor(StrEnum):
+    """Every kind of caller the table speaks of: the seat roles plus a report-back reader."""
+
+    convener = Role.convener.value
+    facilitator = Role.facilitator.value
+    rapporteur = Role.rapporteur.value
+    participant = Role.participant.value
+    observer = Role.observer.value
+    reader = "reader"
+
+
+class Action(StrEnum):
+    """Everything a caller can ask to do on a convening."""
+
+    prepare = "prepare"  # convening details, groups, seats, agenda, invitations
+    run_floor = "run_floor"  # open and close, items, timers, call speakers
+    take_part = "take_part"  # raise hand, contribute, answer a check, log dissent
+    capture = "capture"  # capture a contribution for a seat
+    table_check = "table_check"  # table and close a consensus check, record an outcome
+    record_commitment = "record_commitment"
+    report_progress = "report_progress"
+    draft_report = "draft_report"
+    publish_report = "publish_report"
+    watch = "watch"  # see the convening and the live room
+    read_report = "read_report"
+
+
+_SEATED = frozenset(
+    {Actor.convener, Actor.facilitator, Actor.rapporteur, Actor.participant, Actor.observer}
+)
+
+PERMISSIONS: dict[Action, frozenset[Actor]] = {
+    Action.prepare: frozenset({Actor.convener}),
+    Action.run_floor: frozenset({Actor.convener, Actor.facilitator}),
+    Action.take_part: frozenset({Actor.participant}),
+    Action.capture: frozenset({Actor.convener, Actor.facilitator, Actor.rapporteur}),
+    Action.table_check: frozenset({Actor.convener, Actor.facilitator}),
+    Action.record_commitment: frozenset(
+        {Actor.convener, Actor.facilitator, Actor.rapporteur, Actor.participant}
+    ),
+    Action.report_progress: frozenset({Actor.convener, Actor.participant}),
+    Action.draft_report: frozenset({Actor.convener, Actor.rapporteur}),
+    Action.publish_report: frozenset({Actor.convener}),
+    Action.watch: _SEATED,
+    Action.read_report: _SEATED | {Actor.reader},
+}
+
+
+def allows(actor: Actor, action: Action) -> bool:
+    """Whether the table lets this kind of caller do this action."""
+    return actor in PERMISSIONS[action]
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the permission check learned: the convening, the caller's role and identity."""
+
+    convening: Convening
+    actor: Actor
+    convener: Convener | None
+    seat: Seat | None
+
+
+async def current_convener(request: Request, session: AsyncSession) -> Convener | None:
+    """The convener account calling, by bearer token or session cookie, if any."""
+    cached = request.scope.get("convene.convener", False)
+    if cached is not False:
+        return cached  # type: ignore[no-any-return]
+    convener: Convener | None = None
+    authorization = request.headers.get("authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer" and credentials:
+        convener = await convener_for_api_token(session, credentials.strip())
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        convener = await convener_for_session(session, cookie)
+    request.scope["convene.convener"] = convener
+    return convener
+
+
+async def current_seat(request: Request, session: AsyncSession, convening_id: int) -> Seat | None:
+    """The seat this browser is bound to in the convening, if any."""
+    cookie = request.cookies.get(seat_cookie_name(convening_id))
+    if not cookie:
+        return None
+    result = await session.exec(
+        select(Seat)
+        .join(SeatCredential, SeatCredential.seat_id == Seat.id)  # type: ignore[arg-type]
+        .where(SeatCredential.token_hash == token_hash(cookie))
+        .where(SeatCredential.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(Seat.convening_id == convening_id)
+    )
+    return result.first()
+
+
+async def resolve_access(request: Request, session: AsyncSession, convening_id: int) -> Access:
+    """The caller's role on the convening; 404 if the convening is unknown or invisible."""
+    convening = await session.get(Convening, convening_id)
+    if convening is not None:
+        convener = await current_convener(request, session)
+        if convener is not None and convening.owner_id == convener.id:
+            return Access(convening, Actor.convener, convener, None)
+        seat = await current_seat(request, session, convening_id)
+        if seat is not None:
+            return Access(convening, Actor(seat.role), convener, seat)
+    raise HTTPException(status.HTTP_404_NOT_FOUND, "convening not found")
+
+
+class Allowed:
+    """Dependency: the caller may perform `action` on the convening named in the path."""
+
+    def __init__(self, action: Action) -> None:
+        self.action = action
+
+    async def __call__(self, request: Request, convening_id: int, session: SessionDep) -> Access:
+        access = await resolve_access(request, session, convening_id)
+        if not allows(access.actor, self.action):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"a {access.actor.value} may not {self.action.value.replace('_', ' ')}",
+            )
+        return access
+
+
+def allowed(action: Action) -> type[Access]:
+    """`Annotated` alias for a route parameter that checks `action` and yields the Access."""
+    return Annotated[Access, Depends(Allowed(action))]  # type: ignore[return-value]
+
+
+async def _signed_in(request: Request, session: SessionDep) -> Convener:
+    convener = await current_convener(request, session)
+    if convener is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "sign in or send a bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return convener
+
+
+SignedIn = Annotated[Convener, Depends(_signed_in)]
+
+Prepare = allowed(Action.prepare)
+RunFloor = allowed(Action.run_floor)
+Watch = allowed(Action.watch)
+PublishReport = allowed(Action.publish_report)

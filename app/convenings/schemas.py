@@ -1,0 +1,263 @@
+"""Request and response shapes for convenings, groups, seats and invitations."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Self
+from zoneinfo import available_timezones
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from app.convenings.models import (
+    Attendance,
+    AttributionRule,
+    ConveningStatus,
+    PurposeType,
+    Role,
+)
+
+
+class GroupPreset(StrEnum):
+    government = "government"
+    private_sector = "private_sector"
+    civil_society = "civil_society"
+    international_organization = "international_organization"
+    academia = "academia"
+    local_grassroots = "local_grassroots"
+    indigenous_peoples = "indigenous_peoples"
+    youth = "youth"
+
+
+PRESET_LABELS: dict[GroupPreset, str] = {
+    GroupPreset.government: "Government",
+    GroupPreset.private_sector: "Private sector",
+    GroupPreset.civil_society: "Civil society",
+    GroupPreset.international_organization: "International organization",
+    GroupPreset.academia: "Academia",
+    GroupPreset.local_grassroots: "Local and grassroots",
+    GroupPreset.indigenous_peoples: "Indigenous peoples",
+    GroupPreset.youth: "Youth",
+}
+
+_ZONES = frozenset(available_timezones())
+
+
+def _known_zone(value: str) -> str:
+    if value not in _ZONES:
+        raise ValueError("unknown time zone; use an IANA name such as Europe/Geneva")
+    return value
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("give a time zone offset, for example 2026-03-01T09:00:00+01:00")
+    return value
+
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=10_000)]
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+TimeZone = Annotated[str, AfterValidator(_known_zone)]
+AwareDatetime = Annotated[datetime | None, AfterValidator(_aware)]
+
+
+class Strict(BaseModel):
+    """Base for request bodies: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Schedule(Strict):
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Self:
+        starts = getattr(self, "starts_at", None)
+        ends = getattr(self, "ends_at", None)
+        if starts is not None and ends is not None and ends <= starts:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class ConveningCreate(_Schedule):
+    title: Title
+    purpose: LongText = ""
+    purpose_type: PurposeType
+    attribution: AttributionRule
+    language: Language = "en"
+    time_zone: TimeZone = "UTC"
+    starts_at: AwareDatetime = None
+    ends_at: AwareDatetime = None
+    ground_rules: LongText = ""
+
+
+class ConveningUpdate(_Schedule):
+    title: Title | None = None
+    purpose: LongText | None = None
+    purpose_type: PurposeType | None = None
+    attribution: AttributionRule | None = None
+    language: Language | None = None
+    time_zone: TimeZone | None = None
+    starts_at: AwareDatetime = None
+    ends_at: AwareDatetime = None
+    ground_rules: LongText | None = None
+
+
+class ConveningRead(BaseModel):
+    id: int
+    title: str
+    purpose: str
+    purpose_type: PurposeType
+    attribution: AttributionRule
+    language: str
+    time_zone: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    status: ConveningStatus
+    ground_rules: str
+    ground_rules_text: str = Field(description="What every seat reads and accepts on joining.")
+    last_seq: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class GroupCreate(Strict):
+    preset: GroupPreset | None = None
+    name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        | None
+    ) = None
+    target_seats: Annotated[int, Field(ge=0, le=500)] = 0
+
+    @model_validator(mode="after")
+    def _named(self) -> Self:
+        if self.preset is None and not self.name:
+            raise ValueError("give a preset or a name for a custom group")
+        return self
+
+
+class GroupUpdate(Strict):
+    name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        | None
+    ) = None
+    target_seats: Annotated[int, Field(ge=0, le=500)] | None = None
+
+
+class GroupRead(BaseModel):
+    id: int
+    convening_id: int
+    preset: GroupPreset | None
+    name: str
+    target_seats: int
+    position: int
+
+
+class SeatCreate(Strict):
+    role: Role
+    group_id: int | None = None
+    holder_name: Name
+    affiliation: ShortText = ""
+    email: EmailStr | None = None
+    speaks_for: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    attendance: Attendance = Attendance.invited
+
+
+class SeatUpdate(Strict):
+    role: Role | None = None
+    group_id: int | None = None
+    holder_name: Name | None = None
+    affiliation: ShortText | None = None
+    email: EmailStr | None = None
+    speaks_for: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = (
+        None
+    )
+    attendance: Attendance | None = None
+
+
+class InvitationState(StrEnum):
+    none = "none"
+    active = "active"
+    redeemed = "redeemed"
+    expired = "expired"
+    revoked = "revoked"
+
+
+class SeatRead(BaseModel):
+    id: int
+    convening_id: int
+    group_id: int | None
+    role: Role
+    holder_name: str
+    affiliation: str
+    email: str | None
+    speaks_for: str
+    attendance: Attendance
+    position: int
+    ground_rules_accepted_at: datetime | None
+
+
+class ImportResult(BaseModel):
+    imported: int
+    seats: list[SeatRead]
+
+
+class InvitationRead(BaseModel):
+    seat_id: int
+    holder_name: str
+    email: str | None
+    state: InvitationState
+    link: str | None = Field(description="The seat's link while it can still be redeemed.")
+    expires_at: datetime | None
+    redeemed_at: datetime | None
+    delivery: str | None = Field(description="Email delivery state, if it was sent.")
+    delivery_attempts: int = 0
+    delivery_error: str = ""
+
+
+class Redeem(Strict):
+    token: Annotated[str, StringConstraints(min_length=16, max_length=128)]
+    accept_ground_rules: bool
+
+
+class SeatLanding(BaseModel):
+    """What a seat holder sees on the invitation page: who they are at the table."""
+
+    convening_id: int
+    convening_title: str
+    purpose: str
+    starts_at: datetime | None
+    time_zone: str
+    ground_rules_text: str
+    holder_name: str
+    affiliation: str
+    role: Role
+    group_name: str | None
+    speaks_for: str
+    state: InvitationState
+    bound_here: bool
+
+
+class GroupGap(BaseModel):
+    group_id: int
+    name: str
+    target_seats: int
+    seated: int
+    missing: int
+
+
+class Inclusion(BaseModel):
+    groups: list[GroupGap]
+    empty_groups: list[str]
+    ungrouped_seats: int
+    declined: list[SeatRead]
+    absent: list[SeatRead]
+    missing_roles: list[Role]
+    seats_by_role: dict[str, int]

@@ -1,0 +1,70 @@
+"""create_app(): routers, pages, static files, error handling and the lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from app.accounts.routes import router as accounts_router
+from app.agenda.routes import router as agenda_router
+from app.config import ROOT, Settings, get_settings
+from app.convenings.routes import router as convenings_router
+from app.db import make_engine, make_sessionmaker
+from app.errors import DomainError, Invalid
+from app.notify.outbox import OutboxWorker
+from app.pages import router as pages_router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for these settings (read from the environment by default)."""
+    settings = settings or get_settings()
+    engine = make_engine(settings)
+    sessionmaker = make_sessionmaker(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.smtp_host:
+            app.state.outbox.start()
+        try:
+            yield
+        finally:
+            await app.state.outbox.stop()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Convene",
+        version="0.1.0",
+        description="Facilitated multistakeholder convenings.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.outbox = OutboxWorker(sessionmaker, settings)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
+        if isinstance(error, Invalid) and error.field:
+            detail: object = [
+                {"loc": ["body", error.field], "msg": error.message, "type": "value_error"}
+            ]
+        else:
+            detail = error.message
+        return JSONResponse({"detail": detail}, status_code=error.status_code)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """The process is up and its database answers."""
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    app.include_router(accounts_router)
+    app.include_router(convenings_router)
+    app.include_router(agenda_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=ROOT / "frontend" / "static"), name="static")
+    return app

@@ -1,0 +1,32 @@
+"""Every table, imported in one place so metadata (and Alembic) sees them all."""
+
+from sqlmodel import SQLModel
+
+from app.accounts.models import AccountSession, ApiToken, Convener
+from app.agenda.models import AgendaItem
+from app.convenings.models import (
+    Convening,
+    Invitation,
+    Seat,
+    SeatCredential,
+    StakeholderGroup,
+)
+from app.live.models import Event
+from app.notify.models import OutboxMessage
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AccountSession",
+    "AgendaItem",
+    "ApiToken",
+    "Convener",
+    "Convening",
+    "Event",
+    "Invitation",
+    "OutboxMessage",
+    "Seat",
+    "SeatCredential",
+    "StakeholderGroup",
+    "metadata",
+]

@@ -1,0 +1,203 @@
+"""The outbox worker: sends queued email over SMTP in the background, retrying until sent.
+
+A message is claimed with a lease (`claimed_until`) by one atomic UPDATE, so several app
+processes never send the same message at once, and one that died mid-send is picked up
+again when its lease runs out. Failures back off exponentially and are retried forever:
+nothing queued is ever dropped.
+"""
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+import aiosmtplib
+from sqlalchemy import or_, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.config import Settings
+from app.convenings.invitations import invitation_link, invitation_state
+from app.convenings.models import Convening, Invitation, Seat, StakeholderGroup
+from app.convenings.schemas import InvitationState
+from app.convenings.service import ground_rules_text
+from app.db import utcnow
+from app.notify.models import DeliveryState, OutboxMessage
+from app.notify.service import INVITATION
+
+log = logging.getLogger("convene.outbox")
+LEASE = timedelta(minutes=2)
+BATCH = 20
+
+
+class Cancelled(Exception):
+    """The message should not go out any more (its link was replaced)."""
+
+
+def backoff_seconds(attempts: int, settings: Settings) -> float:
+    """Delay before the next try after `attempts` failed ones: 5 s, 10 s, 20 s ... capped."""
+    return float(min(5 * 2 ** max(attempts - 1, 0), settings.outbox_max_backoff_seconds))
+
+
+async def render(session: AsyncSession, message: OutboxMessage, settings: Settings) -> EmailMessage:
+    """Build the email for a message; raises Cancelled when it must not be sent."""
+    if message.kind != INVITATION or message.invitation_id is None:
+        raise Cancelled(f"unknown kind of message: {message.kind}")
+    invitation = await session.get(Invitation, message.invitation_id)
+    if invitation is None:
+        raise Cancelled("the invitation no longer exists")
+    state = invitation_state(invitation, utcnow())
+    if state != InvitationState.active:
+        raise Cancelled(f"the link is {state.value}; a newer one replaces it")
+    seat = await session.get(Seat, invitation.seat_id)
+    assert seat is not None
+    convening = await session.get(Convening, seat.convening_id)
+    assert convening is not None
+    group = await session.get(StakeholderGroup, seat.group_id) if seat.group_id else None
+    when = ""
+    if convening.starts_at:
+        local = convening.starts_at.astimezone(ZoneInfo(convening.time_zone))
+        when = f"When: {local:%A %d %B %Y, %H:%M} ({convening.time_zone})\n"
+    seat_line = f"You hold the {seat.role} seat"
+    if group:
+        seat_line += f" for {group.name}"
+    if seat.speaks_for:
+        seat_line += f", speaking for {seat.speaks_for}"
+    body = (
+        f"Dear {seat.holder_name},\n\n"
+        f'You are invited to "{convening.title}".\n'
+        f"{when}\n"
+        f"{seat_line}.\n\n"
+        f"Open your personal link to take your seat (it works in one browser only; "
+        f"do not forward it):\n{invitation_link(settings, invitation)}\n\n"
+        f"The link expires on {invitation.expires_at:%d %B %Y}.\n\n"
+        f"Ground rules\n------------\n{ground_rules_text(convening)}\n"
+    )
+    email = EmailMessage()
+    email["From"] = settings.smtp_from
+    email["To"] = message.to_address
+    email["Subject"] = f"Your seat at {convening.title}"
+    email.set_content(body)
+    return email
+
+
+class OutboxWorker:
+    """Background sender; `run_once` does one pass and is what the tests drive."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Look for new messages now rather than at the next poll."""
+        self._wake.set()
+
+    async def _claim(self, session: AsyncSession) -> list[int]:
+        now = utcnow()
+        due = (
+            await session.exec(
+                select(OutboxMessage.id)
+                .where(
+                    or_(
+                        col(OutboxMessage.state).in_(
+                            [DeliveryState.queued, DeliveryState.retrying]
+                        ),
+                        (col(OutboxMessage.state) == DeliveryState.sending)
+                        & (col(OutboxMessage.claimed_until) < now),
+                    ),
+                    col(OutboxMessage.next_attempt_at) <= now,
+                )
+                .order_by(col(OutboxMessage.id))
+                .limit(BATCH)
+            )
+        ).all()
+        claimed = []
+        for message_id in due:
+            result = await session.exec(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id) == message_id,
+                    or_(
+                        col(OutboxMessage.state) != DeliveryState.sending,
+                        col(OutboxMessage.claimed_until) < now,
+                    ),
+                )
+                .values(state=DeliveryState.sending, claimed_until=now + LEASE)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append(message_id)
+        await session.commit()
+        return [m for m in claimed if m is not None]
+
+    async def _deliver(self, message_id: int) -> None:
+        async with self.sessionmaker() as session:
+            message = await session.get(OutboxMessage, message_id)
+            assert message is not None
+            try:
+                email = await render(session, message, self.settings)
+            except Cancelled as reason:
+                message.state = DeliveryState.cancelled
+                message.last_error = str(reason)
+                message.claimed_until = None
+                session.add(message)
+                await session.commit()
+                return
+            message.attempts += 1
+            try:
+                await aiosmtplib.send(
+                    email,
+                    hostname=self.settings.smtp_host,
+                    port=self.settings.smtp_port,
+                    username=self.settings.smtp_username or None,
+                    password=self.settings.smtp_password or None,
+                    start_tls=self.settings.smtp_starttls,
+                    timeout=30,
+                )
+            except (aiosmtplib.SMTPException, OSError) as error:
+                message.state = DeliveryState.retrying
+                message.last_error = f"{type(error).__name__}: {error}"[:1000]
+                message.next_attempt_at = utcnow() + timedelta(
+                    seconds=backoff_seconds(message.attempts, self.settings)
+                )
+                log.warning("email %s to be retried: %s", message.id, message.last_error)
+            else:
+                message.state = DeliveryState.sent
+                message.sent_at = utcnow()
+                message.last_error = ""
+            message.claimed_until = None
+            session.add(message)
+            await session.commit()
+
+    async def run_once(self) -> int:
+        """Claim and try every due message once; returns how many were tried."""
+        async with self.sessionmaker() as session:
+            claimed = await self._claim(session)
+        for message_id in claimed:
+            await self._deliver(message_id)
+        return len(claimed)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:  # keep the sender alive; the next pass retries
+                log.exception("outbox pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.outbox_poll_seconds)
+            self._wake.clear()
+
+    def start(self) -> None:
+        """Run the loop in the background."""
+        self._task = asyncio.create_task(self._loop(), name="outbox")
+
+    async def stop(self) -> None:
+        """Stop the loop; a message in flight keeps its lease and is retried later."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
