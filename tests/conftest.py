@@ -23,7 +23,7 @@ from app.models import metadata
 
 BACKEND = os.environ.get("CONVENE_TEST_DB", "sqlite")
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_TEST_DB = "convene_test"
+PG_TEST_DB = f"convene_test_{os.getpid()}"  # one per test run, so runs never collide
 SECRET = "test-secret-key-not-for-production"
 BASE_URL = "http://testserver"
 PASSWORD = "correct horse battery staple"
@@ -45,6 +45,12 @@ def fresh_postgres(name: str) -> str:
     return f"postgresql://postgres@127.0.0.1:5432/{name}"
 
 
+def drop_postgres(name: str) -> None:
+    """Drop a PostgreSQL database made by `fresh_postgres`."""
+    with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A database built by `alembic upgrade head`, for the whole test session."""
@@ -52,6 +58,7 @@ def database_url() -> Iterator[str]:
         url = fresh_postgres(PG_TEST_DB)
         command.upgrade(alembic_config(url), "head")
         yield url
+        drop_postgres(PG_TEST_DB)
         return
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'convene.db'}"

@@ -1,0 +1,31 @@
+# Convene application image: one app process per container; PostgreSQL and Redis run beside it.
+FROM python:3.11-slim AS base
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# curl serves the health check.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends curl \
+ && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --create-home --uid 10001 convene
+WORKDIR /srv/convene
+
+COPY pyproject.toml README.md ./
+COPY app ./app
+RUN pip install .
+
+COPY alembic.ini ./
+COPY migrations ./migrations
+COPY frontend ./frontend
+
+USER convene
+ENV ENVIRONMENT=production PORT=8000
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=3s --retries=3 CMD curl -fsS http://127.0.0.1:8000/healthz || exit 1
+
+# Migrations run once, before the app processes start (`convene migrate`, see docker-compose.yml).
+CMD ["sh", "-c", "exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port ${PORT} --proxy-headers --forwarded-allow-ips='*'"]
