@@ -172,4 +172,5 @@ SignedIn = Annotated[Convener, Depends(_signed_in)]
 Prepare = allowed(Action.prepare)
 RunFloor = allowed(Action.run_floor)
 Watch = allowed(Action.watch)
+TakePart = allowed(Action.take_part)
 PublishReport = allowed(Action.publish_report)

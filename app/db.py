@@ -1,5 +1,6 @@
 """Engine, the request's session (commit at the end, roll back on error), column types."""
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -11,6 +12,8 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import Settings
+
+log = logging.getLogger("convene.db")
 
 AfterCommit = Callable[[], Awaitable[None]]
 
@@ -56,11 +59,19 @@ def make_engine(settings: Settings) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # Transactions are begun by hand (below), not by the driver.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin_immediate(connection: Any) -> None:
+            # Take the write lock up front: a transaction that read and then writes could
+            # otherwise fail with SQLITE_BUSY when another writer committed in between.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(
@@ -79,17 +90,25 @@ def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
 
 
 async def commit(session: AsyncSession) -> None:
-    """Commit, then run the callbacks registered with `after_commit`."""
+    """Commit, then run the callbacks registered with `after_commit`.
+
+    A failing callback (say, the broker is down) is logged, never raised: the change is
+    committed and the caller must still hear so.
+    """
     await session.commit()
     callbacks: list[AfterCommit] = session.info.pop("after_commit", [])
     for callback in callbacks:
-        await callback()
+        try:
+            await callback()
+        except Exception:
+            log.exception("after-commit callback failed")
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session: committed when the route returns, rolled back if it raises."""
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with maker() as session:
+        session.info["convene.publisher"] = getattr(request.app.state, "hub", None)
         try:
             yield session
         except BaseException:

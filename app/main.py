@@ -14,6 +14,10 @@ from app.config import ROOT, Settings, get_settings
 from app.convenings.routes import router as convenings_router
 from app.db import make_engine, make_sessionmaker
 from app.errors import DomainError, Invalid
+from app.floor.routes import router as floor_router
+from app.live.broker import make_broker
+from app.live.hub import Hub
+from app.live.routes import router as live_router
 from app.notify.outbox import OutboxWorker
 from app.pages import router as pages_router
 
@@ -26,12 +30,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await app.state.hub.start()
         if settings.smtp_host:
             app.state.outbox.start()
         try:
             yield
         finally:
             await app.state.outbox.stop()
+            await app.state.hub.stop()
             await engine.dispose()
 
     app = FastAPI(
@@ -44,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     app.state.outbox = OutboxWorker(sessionmaker, settings)
+    app.state.hub = Hub(make_broker(settings.broker_url), sessionmaker)
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
@@ -65,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(convenings_router)
     app.include_router(agenda_router)
+    app.include_router(floor_router)
+    app.include_router(live_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=ROOT / "frontend" / "static"), name="static")
     return app

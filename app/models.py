@@ -11,6 +11,7 @@ from app.convenings.models import (
     SeatCredential,
     StakeholderGroup,
 )
+from app.floor.models import FloorEntry, Tour
 from app.live.models import Event
 from app.notify.models import OutboxMessage
 
@@ -23,10 +24,12 @@ __all__ = [
     "Convener",
     "Convening",
     "Event",
+    "FloorEntry",
     "Invitation",
     "OutboxMessage",
     "Seat",
     "SeatCredential",
     "StakeholderGroup",
+    "Tour",
     "metadata",
 ]

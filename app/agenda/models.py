@@ -1,9 +1,12 @@
 """Agenda items of a convening."""
 
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, String, Text
 from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime
 
 
 class ItemKind(StrEnum):
@@ -35,3 +38,9 @@ class AgendaItem(SQLModel, table=True):
     timebox_minutes: int = Field(default=10)
     questions: list[str] = Field(default_factory=list, sa_type=JSON)
     status: str = Field(default=ItemStatus.pending, sa_type=String(16))
+    # The item's timer: seconds run before the current run, and when the current run began
+    # (None while paused or not running). Time left = timebox - elapsed - (now - run_started_at).
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    run_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    elapsed_seconds: float = Field(default=0.0)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

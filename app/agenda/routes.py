@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 
 from app.agenda import service
 from app.agenda.schemas import AgendaRead, ItemCreate, ItemRead, ItemUpdate, Reorder
-from app.authz import Prepare, Watch
+from app.authz import Prepare, RunFloor, Watch
 from app.db import SessionDep
 
 router = APIRouter(prefix="/api/convenings/{convening_id}/agenda", tags=["agenda"])
@@ -42,3 +42,27 @@ async def reorder(data: Reorder, access: Prepare, session: SessionDep) -> Agenda
     """Reorder the agenda: `item_ids` names every item once, in the new order."""
     items = await service.reorder(session, access, data.item_ids)
     return service.summarize(access.convening, items)
+
+
+@router.post("/{item_id}/start", response_model=ItemRead)
+async def start_item(item_id: int, access: RunFloor, session: SessionDep) -> object:
+    """Open the item on the floor and start its timer (the open one is completed)."""
+    return await service.start_item(session, access, item_id)
+
+
+@router.post("/{item_id}/complete", response_model=ItemRead)
+async def complete_item(item_id: int, access: RunFloor, session: SessionDep) -> object:
+    """Complete the open item: its timer stops, the turn ends, waiting hands lapse."""
+    return await service.complete_item(session, access, item_id)
+
+
+@router.post("/{item_id}/pause", response_model=ItemRead)
+async def pause_item(item_id: int, access: RunFloor, session: SessionDep) -> object:
+    """Pause the open item's timer."""
+    return await service.pause_item(session, access, item_id)
+
+
+@router.post("/{item_id}/resume", response_model=ItemRead)
+async def resume_item(item_id: int, access: RunFloor, session: SessionDep) -> object:
+    """Resume the open item's timer."""
+    return await service.resume_item(session, access, item_id)

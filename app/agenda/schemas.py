@@ -1,5 +1,6 @@
 """Request and response shapes for the agenda."""
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -39,6 +40,10 @@ class ItemRead(BaseModel):
     timebox_minutes: int
     questions: list[str]
     status: ItemStatus
+    started_at: datetime | None = None
+    run_started_at: datetime | None = None
+    elapsed_seconds: float = 0.0
+    completed_at: datetime | None = None
 
 
 class Reorder(Strict):

@@ -1,15 +1,19 @@
 """Agenda rules: ordered items, edited only while the convening is a draft. Never commits."""
 
+from datetime import datetime
+
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.agenda.models import AgendaItem
+from app.agenda.models import AgendaItem, ItemStatus
 from app.agenda.schemas import AgendaRead, ItemCreate, ItemRead, ItemUpdate
 from app.authz import Access
 from app.convenings.models import Convening, ConveningStatus
 from app.convenings.service import emit
+from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound
+from app.live.log import lock_convening
 
 
 def _require_draft(convening: Convening) -> None:
@@ -108,3 +112,107 @@ async def reorder(session: AsyncSession, access: Access, item_ids: list[int]) ->
         session.add(by_id[item_id])
     await emit(session, access, "agenda.reordered", {"item_ids": item_ids})
     return [by_id[i] for i in item_ids]
+
+
+# Running the agenda live -----------------------------------------------------------------
+
+
+def _require_live(convening: Convening) -> None:
+    if convening.status != ConveningStatus.live:
+        raise Conflict(f"the convening is not live (it is {convening.status})")
+
+
+def elapsed(item: AgendaItem, now: datetime) -> float:
+    """Seconds the item's timer has run, the current run included."""
+    running = (now - item.run_started_at).total_seconds() if item.run_started_at else 0.0
+    return item.elapsed_seconds + max(running, 0.0)
+
+
+async def active_item(session: AsyncSession, convening_id: int) -> AgendaItem | None:
+    """The item open on the floor, if any."""
+    result = await session.exec(
+        select(AgendaItem).where(
+            AgendaItem.convening_id == convening_id, AgendaItem.status == ItemStatus.active
+        )
+    )
+    return result.first()
+
+
+async def _finish(session: AsyncSession, item: AgendaItem, now: datetime) -> None:
+    from app.floor.service import close_floor
+
+    item.elapsed_seconds = elapsed(item, now)
+    item.run_started_at = None
+    item.status = ItemStatus.done
+    item.completed_at = now
+    session.add(item)
+    await close_floor(session, item.convening_id, now)
+
+
+async def start_item(session: AsyncSession, access: Access, item_id: int) -> AgendaItem:
+    """Open an item on the floor and start its timer; the item open before it is completed."""
+    convening = await lock_convening(session, access.convening)
+    _require_live(convening)
+    item = await get_item(session, convening.id, item_id)  # type: ignore[arg-type]
+    if item.status == ItemStatus.active:
+        raise Conflict("this item is already open")
+    now = utcnow()
+    current = await active_item(session, convening.id)  # type: ignore[arg-type]
+    if current is not None:
+        await _finish(session, current, now)
+        await emit(session, access, "agenda.item_completed", {"item_id": current.id})
+    item.status = ItemStatus.active
+    item.started_at = item.started_at or now
+    item.run_started_at = now
+    item.completed_at = None
+    session.add(item)
+    await emit(session, access, "agenda.item_started", {"item_id": item.id})
+    return item
+
+
+async def _require_active(session: AsyncSession, access: Access, item_id: int) -> AgendaItem:
+    convening = await lock_convening(session, access.convening)
+    _require_live(convening)
+    item = await get_item(session, convening.id, item_id)  # type: ignore[arg-type]
+    if item.status != ItemStatus.active:
+        raise Conflict("this item is not open")
+    return item
+
+
+async def complete_item(session: AsyncSession, access: Access, item_id: int) -> AgendaItem:
+    """Close an item: stop its timer, end the turn in progress, let waiting hands lapse."""
+    item = await _require_active(session, access, item_id)
+    await _finish(session, item, utcnow())
+    await emit(session, access, "agenda.item_completed", {"item_id": item.id})
+    return item
+
+
+async def pause_item(session: AsyncSession, access: Access, item_id: int) -> AgendaItem:
+    """Pause the open item's timer."""
+    item = await _require_active(session, access, item_id)
+    if item.run_started_at is None:
+        raise Conflict("the timer is already paused")
+    item.elapsed_seconds = elapsed(item, utcnow())
+    item.run_started_at = None
+    session.add(item)
+    await emit(session, access, "agenda.timer_paused", {"item_id": item.id})
+    return item
+
+
+async def resume_item(session: AsyncSession, access: Access, item_id: int) -> AgendaItem:
+    """Resume the open item's timer."""
+    item = await _require_active(session, access, item_id)
+    if item.run_started_at is not None:
+        raise Conflict("the timer is already running")
+    item.run_started_at = utcnow()
+    session.add(item)
+    await emit(session, access, "agenda.timer_resumed", {"item_id": item.id})
+    return item
+
+
+async def finish_active_item(session: AsyncSession, access: Access) -> None:
+    """Complete the open item, if any (when the convening closes)."""
+    item = await active_item(session, access.convening.id)  # type: ignore[arg-type]
+    if item is not None:
+        await _finish(session, item, utcnow())
+        await emit(session, access, "agenda.item_completed", {"item_id": item.id})

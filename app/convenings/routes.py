@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, UploadFile, status
 
+from app.agenda import service as agenda_service
 from app.authz import Prepare, PublishReport, RunFloor, SignedIn, Watch, seat_cookie_name
 from app.config import Settings
 from app.convenings import invitations, service
@@ -102,7 +103,9 @@ async def open_convening(access: RunFloor, session: SessionDep) -> ConveningRead
 
 @router.post("/convenings/{convening_id}/close", response_model=ConveningRead)
 async def close_convening(access: RunFloor, session: SessionDep) -> ConveningRead:
-    """live → closed."""
+    """live → closed (the open agenda item is completed)."""
+    if access.convening.status == ConveningStatus.live:
+        await agenda_service.finish_active_item(session, access)
     return convening_read(await service.transition(session, access, ConveningStatus.closed))
 
 
