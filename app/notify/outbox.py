@@ -9,12 +9,12 @@ nothing queued is ever dropped.
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import aiosmtplib
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, and_, or_, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -54,6 +54,9 @@ async def render(session: AsyncSession, message: OutboxMessage, settings: Settin
         raise Cancelled(f"the link is {state.value}; a newer one replaces it")
     seat = await session.get(Seat, invitation.seat_id)
     assert seat is not None
+    if not seat.email:
+        raise Cancelled("the seat no longer has an email address")
+    message.to_address = seat.email  # an address corrected since queuing is used
     convening = await session.get(Convening, seat.convening_id)
     assert convening is not None
     group = await session.get(StakeholderGroup, seat.group_id) if seat.group_id else None
@@ -84,6 +87,20 @@ async def render(session: AsyncSession, message: OutboxMessage, settings: Settin
     return email
 
 
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Messages to try now: waiting and due, or held by a sender whose lease ran out."""
+    return and_(
+        or_(
+            col(OutboxMessage.state).in_([DeliveryState.queued, DeliveryState.retrying]),
+            and_(
+                col(OutboxMessage.state) == DeliveryState.sending,
+                col(OutboxMessage.claimed_until) < now,
+            ),
+        ),
+        col(OutboxMessage.next_attempt_at) <= now,
+    )
+
+
 class OutboxWorker:
     """Background sender; `run_once` does one pass and is what the tests drive."""
 
@@ -92,6 +109,7 @@ class OutboxWorker:
         self.settings = settings
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         """Look for new messages now rather than at the next poll."""
@@ -102,31 +120,18 @@ class OutboxWorker:
         due = (
             await session.exec(
                 select(OutboxMessage.id)
-                .where(
-                    or_(
-                        col(OutboxMessage.state).in_(
-                            [DeliveryState.queued, DeliveryState.retrying]
-                        ),
-                        (col(OutboxMessage.state) == DeliveryState.sending)
-                        & (col(OutboxMessage.claimed_until) < now),
-                    ),
-                    col(OutboxMessage.next_attempt_at) <= now,
-                )
+                .where(_due(now))
                 .order_by(col(OutboxMessage.id))
                 .limit(BATCH)
             )
         ).all()
         claimed = []
         for message_id in due:
+            # The row may have changed since it was read (another worker claimed it, or
+            # even sent it): claim it only if it is still due, in one atomic UPDATE.
             result = await session.exec(
                 update(OutboxMessage)
-                .where(
-                    col(OutboxMessage.id) == message_id,
-                    or_(
-                        col(OutboxMessage.state) != DeliveryState.sending,
-                        col(OutboxMessage.claimed_until) < now,
-                    ),
-                )
+                .where(col(OutboxMessage.id) == message_id, _due(now))
                 .values(state=DeliveryState.sending, claimed_until=now + LEASE)
             )
             if result.rowcount == 1:  # type: ignore[attr-defined]
@@ -147,57 +152,82 @@ class OutboxWorker:
                 session.add(message)
                 await session.commit()
                 return
-            message.attempts += 1
-            try:
-                await aiosmtplib.send(
-                    email,
-                    hostname=self.settings.smtp_host,
-                    port=self.settings.smtp_port,
-                    username=self.settings.smtp_username or None,
-                    password=self.settings.smtp_password or None,
-                    start_tls=self.settings.smtp_starttls,
-                    timeout=30,
-                )
-            except (aiosmtplib.SMTPException, OSError) as error:
-                message.state = DeliveryState.retrying
-                message.last_error = f"{type(error).__name__}: {error}"[:1000]
-                message.next_attempt_at = utcnow() + timedelta(
-                    seconds=backoff_seconds(message.attempts, self.settings)
-                )
-                log.warning("email %s to be retried: %s", message.id, message.last_error)
+            except Exception as error:  # a message that cannot be built waits, it is not lost
+                log.exception("email %s could not be rendered", message.id)
+                message.attempts += 1
+                self._failed(message, error)
             else:
-                message.state = DeliveryState.sent
-                message.sent_at = utcnow()
-                message.last_error = ""
+                message.attempts += 1
+                try:
+                    await aiosmtplib.send(
+                        email,
+                        hostname=self.settings.smtp_host,
+                        port=self.settings.smtp_port,
+                        username=self.settings.smtp_username or None,
+                        password=self.settings.smtp_password or None,
+                        start_tls=self.settings.smtp_starttls,
+                        timeout=30,
+                    )
+                except (aiosmtplib.SMTPException, OSError) as error:
+                    self._failed(message, error)
+                    log.warning("email %s to be retried: %s", message.id, message.last_error)
+                else:
+                    message.state = DeliveryState.sent
+                    message.sent_at = utcnow()
+                    message.last_error = ""
             message.claimed_until = None
             session.add(message)
             await session.commit()
+
+    def _failed(self, message: OutboxMessage, error: Exception) -> None:
+        """Record a failed try and schedule the next one."""
+        message.state = DeliveryState.retrying
+        message.last_error = f"{type(error).__name__}: {error}"[:1000]
+        message.next_attempt_at = utcnow() + timedelta(
+            seconds=backoff_seconds(message.attempts, self.settings)
+        )
 
     async def run_once(self) -> int:
         """Claim and try every due message once; returns how many were tried."""
         async with self.sessionmaker() as session:
             claimed = await self._claim(session)
         for message_id in claimed:
-            await self._deliver(message_id)
+            try:
+                await self._deliver(message_id)
+            except Exception:  # one message going wrong must not hold up the others
+                log.exception("email %s: delivery failed; retried when its lease ends", message_id)
         return len(claimed)
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
+            self._wake.clear()  # before the pass: a wake during the pass means "look again"
             try:
                 await self.run_once()
             except Exception:  # keep the sender alive; the next pass retries
                 log.exception("outbox pass failed")
+            if self._stopping:
+                break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.outbox_poll_seconds)
-            self._wake.clear()
 
     def start(self) -> None:
         """Run the loop in the background."""
+        self._stopping = False
         self._task = asyncio.create_task(self._loop(), name="outbox")
 
-    async def stop(self) -> None:
-        """Stop the loop; a message in flight keeps its lease and is retried later."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop the loop once the pass in progress ends, so no email is cut off mid-send.
+
+        A pass still running after `grace` seconds is cancelled: a message in flight then
+        keeps its lease and is retried when the lease runs out.
+        """
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        done, _ = await asyncio.wait({task}, timeout=grace)
+        if not done:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

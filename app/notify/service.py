@@ -19,21 +19,48 @@ INVITATION = "invitation"
 async def send_invitation(
     session: AsyncSession, access: Access, seat_id: int, settings: Settings
 ) -> OutboxMessage:
-    """Queue the seat's invitation email; issues a link first if it has none that works."""
+    """Queue the seat's invitation email; issues a link first if it has none that works.
+
+    If that link's email is still waiting in the outbox (queued, or retrying after a
+    failure), it is brought forward to go out now, to the seat's current address, rather
+    than queued a second time: one click too many must not mail the link twice.
+    """
     seat = await get_seat(session, access.convening.id, seat_id)  # type: ignore[arg-type]
     if not seat.email:
         raise Invalid("this seat has no email address", field="email")
     invitation = await invitations.ensure_invitation(session, access, seat_id, settings)
-    message = OutboxMessage(
-        convening_id=access.convening.id,
-        invitation_id=invitation.id,
-        kind=INVITATION,
-        to_address=seat.email,
-    )
-    session.add(message)
+    message = await _pending(session, invitation.id)  # type: ignore[arg-type]
+    if message is None:
+        message = OutboxMessage(
+            convening_id=access.convening.id,
+            invitation_id=invitation.id,
+            kind=INVITATION,
+            to_address=seat.email,
+        )
+        session.add(message)
+    elif message.state != DeliveryState.sending:  # one being sent right now is left alone
+        message.to_address = seat.email
+        message.next_attempt_at = utcnow()
+        session.add(message)
     await session.flush()
     await emit(session, access, "invitation.queued", {"seat_id": seat.id})
     return message
+
+
+async def _pending(session: AsyncSession, invitation_id: int) -> OutboxMessage | None:
+    """The invitation's email that has not gone out yet, if any."""
+    result = await session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.invitation_id == invitation_id,
+            OutboxMessage.kind == INVITATION,
+            col(OutboxMessage.state).in_(
+                [DeliveryState.queued, DeliveryState.retrying, DeliveryState.sending]
+            ),
+        )
+        .order_by(col(OutboxMessage.id).desc())
+    )
+    return result.first()
 
 
 async def send_pending_invitations(
