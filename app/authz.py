@@ -151,11 +151,6 @@ class Allowed:
         return access
 
 
-def allowed(action: Action) -> type[Access]:
-    """`Annotated` alias for a route parameter that checks `action` and yields the Access."""
-    return Annotated[Access, Depends(Allowed(action))]  # type: ignore[return-value]
-
-
 async def _signed_in(request: Request, session: SessionDep) -> Convener:
     convener = await current_convener(request, session)
     if convener is None:
@@ -169,8 +164,9 @@ async def _signed_in(request: Request, session: SessionDep) -> Convener:
 
 SignedIn = Annotated[Convener, Depends(_signed_in)]
 
-Prepare = allowed(Action.prepare)
-RunFloor = allowed(Action.run_floor)
-Watch = allowed(Action.watch)
-TakePart = allowed(Action.take_part)
-PublishReport = allowed(Action.publish_report)
+# Route parameters that check an action and yield the Access, one per action in use.
+Prepare = Annotated[Access, Depends(Allowed(Action.prepare))]
+RunFloor = Annotated[Access, Depends(Allowed(Action.run_floor))]
+Watch = Annotated[Access, Depends(Allowed(Action.watch))]
+TakePart = Annotated[Access, Depends(Allowed(Action.take_part))]
+PublishReport = Annotated[Access, Depends(Allowed(Action.publish_report))]

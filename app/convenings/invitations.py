@@ -124,22 +124,24 @@ async def list_invitations(
         )
     ).all():
         invitations[invitation.seat_id] = invitation
+    # The latest email per seat, whichever of its links it carried: a message cancelled by a
+    # reissue stays visible, with its reason, until a newer one is queued.
     deliveries: dict[int, OutboxMessage] = {}
-    for message in (
+    for message, seat_id in (
         await session.exec(
-            select(OutboxMessage)
+            select(OutboxMessage, Invitation.seat_id)
+            .join(Invitation, col(Invitation.id) == col(OutboxMessage.invitation_id))
             .where(OutboxMessage.convening_id == convening_id, OutboxMessage.kind == PURPOSE)
             .order_by(col(OutboxMessage.id))
         )
     ).all():
-        if message.invitation_id is not None:
-            deliveries[message.invitation_id] = message
+        deliveries[seat_id] = message
     now = utcnow()
     rows = []
     for seat in seats:
         invitation = invitations.get(seat.id)  # type: ignore[arg-type]
         state = invitation_state(invitation, now)
-        delivery = deliveries.get(invitation.id) if invitation else None  # type: ignore[arg-type]
+        delivery = deliveries.get(seat.id)  # type: ignore[arg-type]
         rows.append(
             InvitationRead(
                 seat_id=seat.id,  # type: ignore[arg-type]

@@ -51,7 +51,7 @@ _ZONES = frozenset(available_timezones())
 
 def _known_zone(value: str) -> str:
     if value not in _ZONES:
-        raise ValueError("unknown time zone; use an IANA name such as Europe/Geneva")
+        raise ValueError("unknown time zone; use an IANA name such as Europe/Zurich")
     return value
 
 

@@ -1,0 +1,274 @@
+"""HTML pages for convenings: the console, the preparation page, the invitation landing page
+and the seat's room page. Data comes from the services; writes go through the JSON API."""
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import available_timezones
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import Response
+
+from app.agenda import service as agenda_service
+from app.agenda.models import ItemKind
+from app.authz import Action, current_convener, seat_cookie_name
+from app.config import Settings
+from app.convenings import invitations, service
+from app.convenings.models import (
+    Attendance,
+    AttributionRule,
+    Convening,
+    ConveningStatus,
+    PurposeType,
+    Role,
+    StakeholderGroup,
+)
+from app.convenings.schemas import PRESET_LABELS, InvitationState
+from app.db import SessionDep
+from app.errors import DomainError
+from app.pages import PageRefused, error_page, page_access, render, sign_in_redirect
+
+router = APIRouter(include_in_schema=False)
+
+PURPOSE_LABELS = {
+    PurposeType.problem_solving: "Problem solving",
+    PurposeType.advocacy: "Advocacy",
+    PurposeType.policy_development: "Policy development",
+    PurposeType.consensus_building: "Consensus building",
+}
+
+ATTRIBUTION_LABELS = {
+    AttributionRule.attributed: "Attributed (on the record)",
+    AttributionRule.chatham_house: "Chatham House Rule",
+    AttributionRule.anonymous: "Anonymous",
+}
+
+ROLE_LABELS = {role: role.value.capitalize() for role in Role}
+INVITATION_LABELS = {
+    InvitationState.none: "No link",
+    InvitationState.active: "Active",
+    InvitationState.redeemed: "Seat taken",
+    InvitationState.expired: "Expired",
+    InvitationState.revoked: "Revoked",
+}
+ATTENDANCE_LABELS = {attendance: attendance.value.capitalize() for attendance in Attendance}
+
+
+@dataclass(frozen=True)
+class Move:
+    """A lifecycle button: the API path that makes the move, and what it means."""
+
+    label: str
+    path: str
+    explanation: str
+    confirm: str = ""
+
+
+LIFECYCLE: dict[tuple[str, str], Move] = {
+    (ConveningStatus.draft, ConveningStatus.scheduled): Move(
+        "Schedule",
+        "schedule",
+        "The preparation is done: the agenda is fixed and invitations can go out.",
+    ),
+    (ConveningStatus.scheduled, ConveningStatus.draft): Move(
+        "Back to draft", "unschedule", "Reopen the preparation so the agenda can change again."
+    ),
+    (ConveningStatus.scheduled, ConveningStatus.live): Move(
+        "Open the convening",
+        "open",
+        "The convening goes live: the room opens for the seats.",
+        "Open the convening now? The attribution rule can no longer change.",
+    ),
+    (ConveningStatus.live, ConveningStatus.closed): Move(
+        "Close the convening", "close", "The discussion ends; the record is kept.", "Close now?"
+    ),
+    (ConveningStatus.closed, ConveningStatus.reported): Move(
+        "Mark as reported", "mark-reported", "The report-back has gone out to every stakeholder."
+    ),
+}
+
+CSV_COLUMNS = [
+    ("name", "yes", "The seat holder's name (also accepted: holder_name, holder)."),
+    ("role", "yes", "One of: " + ", ".join(role.value for role in Role) + "."),
+    ("group", "no", "A stakeholder group of this convening, by name or preset key."),
+    ("affiliation", "no", "Organization (also accepted: organization)."),
+    ("email", "no", "Where the invitation is sent; one seat per address."),
+    ("speaks_for", "no", "Who the seat speaks for (also accepted: represents)."),
+    (
+        "attendance",
+        "no",
+        "One of: " + ", ".join(a.value for a in Attendance) + "; invited when left empty.",
+    ),
+]
+
+_ZONES = sorted(available_timezones())
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def _choices() -> dict[str, Any]:
+    """Labels for the select boxes every convening form offers."""
+    return {
+        "purpose_labels": PURPOSE_LABELS,
+        "attribution_labels": ATTRIBUTION_LABELS,
+        "attribution_statements": service.ATTRIBUTION_STATEMENTS,
+        "zones": _ZONES,
+    }
+
+
+@router.get("/console")
+async def console(request: Request, session: SessionDep) -> Response:
+    """The convener's convenings and a form to start a new one."""
+    convener = await current_convener(request, session)
+    if convener is None:
+        return sign_in_redirect(request)
+    convenings = await service.list_convenings(session, convener)
+    return render(
+        request,
+        "console/index.html",
+        {"convenings": convenings, **_choices()},
+        convener=convener,
+    )
+
+
+def _orders(ids: list[int]) -> list[dict[str, list[int] | None]]:
+    """For each item, the full order with it moved up and moved down (None at the ends)."""
+    moves: list[dict[str, list[int] | None]] = []
+    for index in range(len(ids)):
+        up = down = None
+        if index > 0:
+            up = ids.copy()
+            up[index - 1], up[index] = up[index], up[index - 1]
+        if index < len(ids) - 1:
+            down = ids.copy()
+            down[index], down[index + 1] = down[index + 1], down[index]
+        moves.append({"up": up, "down": down})
+    return moves
+
+
+@router.get("/console/convenings/{convening_id}")
+async def prepare(request: Request, convening_id: int, session: SessionDep) -> Response:
+    """The preparation console: details, ground rules, groups, seats, invitations, agenda and
+    who is missing from the table."""
+    convener = await current_convener(request, session)
+    if convener is None:
+        return sign_in_redirect(request)
+    try:
+        access = await page_access(request, session, convening_id, Action.prepare)
+    except PageRefused as refused:
+        return refused.response
+    convening = access.convening
+    groups = await service.list_groups(session, convening_id)
+    seats = await service.list_seats(session, convening_id)
+    invitation_rows = await invitations.list_invitations(session, convening_id, _settings(request))
+    items = await agenda_service.list_items(session, convening_id)
+    agenda = agenda_service.summarize(convening, items)
+    used_presets = {g.preset for g in groups if g.preset}
+    moves = [
+        LIFECYCLE[(convening.status, to)]
+        for to in service.TRANSITIONS[convening.status]
+        if (convening.status, to) in LIFECYCLE
+    ]
+    context = {
+        "convening": convening,
+        "ground_rules_text": service.ground_rules_text(convening),
+        "moves": moves,
+        "groups": groups,
+        "group_names": {g.id: g.name for g in groups},
+        "free_presets": {
+            preset.value: label
+            for preset, label in PRESET_LABELS.items()
+            if preset.value not in used_presets
+        },
+        "seats": seats,
+        "role_labels": ROLE_LABELS,
+        "attendance_labels": ATTENDANCE_LABELS,
+        "invitations": invitation_rows,
+        "invitation_labels": INVITATION_LABELS,
+        "agenda": agenda,
+        "agenda_moves": _orders([item.id for item in agenda.items]),
+        "agenda_editable": convening.status == ConveningStatus.draft,
+        "kinds": list(ItemKind),
+        "inclusion": await service.inclusion(session, convening_id),
+        "csv_columns": CSV_COLUMNS,
+        "preparing": convening.status in service.PREPARING,
+        **_choices(),
+    }
+    return render(request, "console/convening.html", context, convener=convener)
+
+
+# Seats ----------------------------------------------------------------------------------
+
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+@router.get("/join/{token}")
+async def join(request: Request, token: str, session: SessionDep) -> Response:
+    """The invitation landing page: who the link seats, the ground rules, and "Take my seat"."""
+    convener = await current_convener(request, session)
+    try:
+        found = await invitations.find(session, token)
+    except DomainError:
+        return error_page(
+            request,
+            status.HTTP_404_NOT_FOUND,
+            "This invitation link is not valid.",
+            hint="Check that the whole link was copied, or ask the convener to reissue your link.",
+            convener=convener,
+        )
+    cookie = request.cookies.get(seat_cookie_name(found.convening.id))  # type: ignore[arg-type]
+    landing = await invitations.landing(session, token, cookie)
+    status_code = status.HTTP_200_OK
+    if landing.state == InvitationState.redeemed and not landing.bound_here:
+        status_code = status.HTTP_409_CONFLICT
+    elif landing.state in (InvitationState.revoked, InvitationState.expired):
+        status_code = status.HTTP_410_GONE
+    return render(
+        request,
+        "join/join.html",
+        {
+            "landing": landing,
+            "token": token,
+            "role_labels": ROLE_LABELS,
+        },
+        status_code=status_code,
+        convener=convener,
+        headers=NO_STORE,
+    )
+
+
+async def _group(session: SessionDep, group_id: int | None) -> StakeholderGroup | None:
+    return await session.get(StakeholderGroup, group_id) if group_id else None
+
+
+@router.get("/convenings/{convening_id}/room")
+async def room(request: Request, convening_id: int, session: SessionDep) -> Response:
+    """The seat's page: who they are at the table, the ground rules and the agenda."""
+    try:
+        access = await page_access(
+            request,
+            session,
+            convening_id,
+            Action.watch,
+            not_found_hint="If you hold a seat here, open your invitation link in this browser; "
+            "if it no longer works, ask the convener to reissue your link.",
+        )
+    except PageRefused as refused:
+        return refused.response
+    convening: Convening = access.convening
+    items = await agenda_service.list_items(session, convening_id)
+    return render(
+        request,
+        "room/room.html",
+        {
+            "convening": convening,
+            "actor": access.actor,
+            "seat": access.seat,
+            "group": await _group(session, access.seat.group_id if access.seat else None),
+            "ground_rules_text": service.ground_rules_text(convening),
+            "agenda": agenda_service.summarize(convening, items),
+            "role_labels": ROLE_LABELS,
+        },
+        convener=access.convener,
+    )
