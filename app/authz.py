@@ -76,6 +76,26 @@ PERMISSIONS: dict[Action, frozenset[Actor]] = {
 }
 
 
+ACTION_WORDS: dict[Action, str] = {
+    Action.prepare: "prepare this convening",
+    Action.run_floor: "run the floor",
+    Action.take_part: "take part (raise a hand, contribute, answer, dissent)",
+    Action.capture: "capture contributions for seats",
+    Action.table_check: "table or close a consensus check",
+    Action.record_commitment: "record a commitment",
+    Action.report_progress: "report progress on a commitment",
+    Action.draft_report: "draft the report-back",
+    Action.publish_report: "publish the report-back",
+    Action.watch: "watch the room",
+    Action.read_report: "read the report-back",
+}
+
+
+def refusal(actor: Actor, action: Action) -> str:
+    """The plain-words reason a caller gets with a 403."""
+    return f"The {actor.value} role may not {ACTION_WORDS[action]}."
+
+
 def allows(actor: Actor, action: Action) -> bool:
     """Whether the table lets this kind of caller do this action."""
     return actor in PERMISSIONS[action]
@@ -146,7 +166,7 @@ class Allowed:
         if not allows(access.actor, self.action):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
-                f"a {access.actor.value} may not {self.action.value.replace('_', ' ')}",
+                refusal(access.actor, self.action),
             )
         return access
 

@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounts.models import Convener
-from app.authz import Access, Action, allows, current_convener, resolve_access
+from app.authz import Access, Action, allows, current_convener, refusal, resolve_access
 from app.config import ROOT
 
 TEMPLATES = ROOT / "frontend" / "templates"
@@ -167,8 +167,8 @@ async def page_access(
             error_page(
                 request,
                 status.HTTP_403_FORBIDDEN,
-                f"You are at this convening as a {access.actor.value}; "
-                "this page is for its convener.",
+                f"You are at this convening in the {access.actor.value} role. "
+                + refusal(access.actor, action),
                 convener=access.convener,
             )
         )
