@@ -36,6 +36,7 @@ test-deps: $(VENV)/.test-installed chromium
 
 lint: test-deps
 	$(BIN)/ruff check .
+	$(BIN)/mypy app
 
 # The suite runs on SQLite (with the browser tests), then again on PostgreSQL.
 test: test-deps lint

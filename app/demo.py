@@ -3,7 +3,7 @@
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.accounts.models import Convener
@@ -277,18 +277,18 @@ async def _build(session: AsyncSession, convener: Convener) -> Convening:
         ),
     )
     access = Access(convening, Actor.convener, convener, None)
-    group_ids = {}
+    group_ids: dict[GroupPreset | None, int | None] = {}
     for preset, target in GROUPS:
         group = await add_group(session, access, GroupCreate(preset=preset, target_seats=target))
         group_ids[preset] = group.id
-    for role, preset, name, affiliation, speaks_for, attendance in SEATS:
+    for role, seat_preset, name, affiliation, speaks_for, attendance in SEATS:
         slug = name.lower().replace("prof. ", "").replace("dr. ", "").replace(" ", ".")
         await add_seat(
             session,
             access,
             SeatCreate(
                 role=role,
-                group_id=group_ids[preset] if preset else None,
+                group_id=group_ids[seat_preset] if seat_preset else None,
                 holder_name=name,
                 affiliation=affiliation,
                 email=f"{slug.encode('ascii', 'ignore').decode()}@demo.convene.example",
@@ -328,7 +328,7 @@ async def load_demo(session: AsyncSession, settings: Settings) -> str:
 
     seats = (
         await session.exec(
-            select(Seat).where(Seat.convening_id == convening.id).order_by(Seat.position)
+            select(Seat).where(Seat.convening_id == convening.id).order_by(col(Seat.position))
         )
     ).all()
     chosen = [s for s in seats if s.role == Role.facilitator][:1] + [
@@ -355,8 +355,8 @@ async def load_demo(session: AsyncSession, settings: Settings) -> str:
         invitation = await invitations.ensure_invitation(
             session,
             access,
-            seat.id,
-            settings,  # type: ignore[arg-type]
+            seat.id,  # type: ignore[arg-type]
+            settings,
         )
         lines.append(f"{label} {invitations.invitation_link(settings, invitation)}")
     lines.append("")

@@ -139,8 +139,8 @@ async def list_invitations(
     now = utcnow()
     rows = []
     for seat in seats:
-        invitation = invitations.get(seat.id)  # type: ignore[arg-type]
-        state = invitation_state(invitation, now)
+        current: Invitation | None = invitations.get(seat.id)  # type: ignore[arg-type]
+        state = invitation_state(current, now)
         delivery = deliveries.get(seat.id)  # type: ignore[arg-type]
         rows.append(
             InvitationRead(
@@ -148,11 +148,11 @@ async def list_invitations(
                 holder_name=seat.holder_name,
                 email=seat.email,
                 state=state,
-                link=invitation_link(settings, invitation)
-                if invitation and state == InvitationState.active
+                link=invitation_link(settings, current)
+                if current and state == InvitationState.active
                 else None,
-                expires_at=invitation.expires_at if invitation else None,
-                redeemed_at=invitation.redeemed_at if invitation else None,
+                expires_at=current.expires_at if current else None,
+                redeemed_at=current.redeemed_at if current else None,
                 delivery=delivery.state if delivery else None,
                 delivery_attempts=delivery.attempts if delivery else 0,
                 delivery_error=delivery.last_error if delivery else "",

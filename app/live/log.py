@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.convenings.models import Convening
@@ -46,7 +47,7 @@ async def append_event(
         update(Convening)
         .where(Convening.id == convening.id)  # type: ignore[arg-type]
         .values(last_seq=Convening.last_seq + 1)
-        .returning(Convening.last_seq)  # type: ignore[arg-type]
+        .returning(col(Convening.last_seq))
     )
     seq = int(result.scalar_one())
     set_committed_value(convening, "last_seq", seq)

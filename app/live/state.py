@@ -158,8 +158,8 @@ async def airtime(
     session: AsyncSession, convening_id: int
 ) -> tuple[dict[int, float], dict[int | None, float], dict[int, int | None]]:
     """Seconds spoken per seat and per group over the whole convening, and each seat's group."""
-    seat_group = {
-        seat_id: group_id
+    seat_group: dict[int, int | None] = {
+        seat_id: group_id  # type: ignore[misc]
         for seat_id, group_id in (
             await session.exec(
                 select(Seat.id, Seat.group_id).where(Seat.convening_id == convening_id)
@@ -179,7 +179,7 @@ async def airtime(
     per_group: dict[int | None, float] = defaultdict(float)
     for seat_id, seconds in per_seat.items():
         per_group[seat_group.get(seat_id)] += seconds
-    return dict(per_seat), dict(per_group), seat_group  # type: ignore[arg-type]
+    return dict(per_seat), dict(per_group), seat_group
 
 
 def _entry(entry: FloorEntry) -> dict[str, Any]:
