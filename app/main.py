@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from app.accounts.routes import router as accounts_router
 from app.agenda.routes import router as agenda_router
+from app.commitments.routes import router as commitments_router
 from app.config import ROOT, Settings, get_settings
 from app.convenings.routes import router as convenings_router
 from app.db import make_engine, make_sessionmaker
@@ -20,6 +21,7 @@ from app.live.hub import Hub
 from app.live.routes import router as live_router
 from app.notify.outbox import OutboxWorker
 from app.pages import router as pages_router
+from app.record.routes import router as record_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(agenda_router)
     app.include_router(floor_router)
     app.include_router(live_router)
+    app.include_router(record_router)
+    app.include_router(commitments_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=ROOT / "frontend" / "static"), name="static")
     return app

@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from app.accounts.models import AccountSession, ApiToken, Convener
 from app.agenda.models import AgendaItem
+from app.commitments.models import Commitment, ProgressReport
 from app.convenings.models import (
     Convening,
     Invitation,
@@ -14,10 +15,28 @@ from app.convenings.models import (
 from app.floor.models import FloorEntry, Tour
 from app.live.models import Event
 from app.notify.models import OutboxMessage
+from app.record.models import (
+    CheckResponse,
+    ConsensusCheck,
+    Contribution,
+    Dissent,
+    DissentWithdrawal,
+    Outcome,
+    ParkingLotItem,
+)
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "CheckResponse",
+    "Commitment",
+    "ConsensusCheck",
+    "Contribution",
+    "Dissent",
+    "DissentWithdrawal",
+    "Outcome",
+    "ParkingLotItem",
+    "ProgressReport",
     "AccountSession",
     "AgendaItem",
     "ApiToken",

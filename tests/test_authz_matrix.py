@@ -198,6 +198,8 @@ EXEMPT: dict[tuple[str, str], Exempt] = {
     ("GET", "/api/group-presets"): Exempt("fixed list of stakeholder group presets, public", 200),
     ("GET", "/api/invitations/{token}"): Exempt("reached by the invitation token itself", 404),
     ("POST", "/api/invitations/redeem"): Exempt("reached by the invitation token itself", 422),
+    ("GET", "/api/progress/{token}"): Exempt("reached by the commitment's progress link", 404),
+    ("POST", "/api/progress/{token}"): Exempt("reached by the commitment's progress link", 422),
     ("GET", "/healthz"): Exempt("liveness probe, public", 200),
     ("GET", "/openapi.json"): Exempt(DOCS, 200),
     ("HEAD", "/openapi.json"): Exempt(DOCS, 200),

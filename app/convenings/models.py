@@ -62,6 +62,7 @@ class Convening(SQLModel, table=True):
     status: str = Field(default=ConveningStatus.draft, sa_type=String(16))
     ground_rules: str = Field(default="", sa_type=Text)
     queue_order: str = Field(default="first_come", sa_type=String(32))
+    reporting_period_days: int = Field(default=90)  # commitments' traffic-light period
     last_seq: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -96,6 +96,7 @@ class ConveningCreate(_Schedule):
     starts_at: AwareDatetime = None
     ends_at: AwareDatetime = None
     ground_rules: LongText = ""
+    reporting_period_days: Annotated[int, Field(ge=1, le=730)] = 90
 
 
 class ConveningUpdate(_Schedule):
@@ -108,6 +109,7 @@ class ConveningUpdate(_Schedule):
     starts_at: AwareDatetime = None
     ends_at: AwareDatetime = None
     ground_rules: LongText | None = None
+    reporting_period_days: Annotated[int, Field(ge=1, le=730)] | None = None
 
 
 class ConveningRead(BaseModel):
@@ -123,6 +125,7 @@ class ConveningRead(BaseModel):
     status: ConveningStatus
     ground_rules: str
     ground_rules_text: str = Field(description="What every seat reads and accepts on joining.")
+    reporting_period_days: int
     last_seq: int
     created_at: datetime
     updated_at: datetime

@@ -79,10 +79,18 @@ def _actor_ids(access: Access | None) -> dict[str, Any]:
 
 
 async def emit(
-    session: AsyncSession, access: Access, kind: str, data: dict[str, Any] | None = None
+    session: AsyncSession,
+    access: Access,
+    kind: str,
+    data: dict[str, Any] | None = None,
+    *,
+    upsert: dict[str, list[dict[str, Any]]] | None = None,
+    anonymous: bool = False,
 ) -> None:
-    """Append an event on the accessed convening, attributed to the caller."""
-    await append_event(session, access.convening, kind, data, **_actor_ids(access))
+    """Append an event on the accessed convening, attributed to the caller (to nobody when
+    `anonymous`: the event must not link what it records to a seat)."""
+    actor = {} if anonymous else _actor_ids(access)
+    await append_event(session, access.convening, kind, data, upsert=upsert, **actor)
 
 
 async def list_convenings(session: AsyncSession, owner: Convener) -> list[Convening]:
@@ -124,6 +132,9 @@ async def update_convening(
         raise Invalid("ends_at must be after starts_at", field="ends_at")
     if "attribution" in changes and convening.status not in PREPARING:
         raise Conflict("the attribution rule cannot change once the convening has gone live")
+    for key, value in changes.items():
+        if value is None and key not in ("starts_at", "ends_at"):
+            raise Invalid(f"{key} cannot be empty", field=key)
     for key, value in changes.items():
         setattr(convening, key, value)
     convening.updated_at = utcnow()

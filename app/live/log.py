@@ -35,6 +35,7 @@ async def append_event(
     *,
     actor_seat_id: int | None = None,
     actor_convener_id: int | None = None,
+    upsert: dict[str, list[dict[str, Any]]] | None = None,
 ) -> Event:
     """Append an event in the caller's transaction; it is published after commit.
 
@@ -55,6 +56,8 @@ async def append_event(
     parts = touched_parts(kind)
     if parts:
         payload["state"] = await build_parts(session, convening, parts)
+    if upsert:
+        payload["upsert"] = upsert
     event = Event(
         convening_id=convening.id,  # type: ignore[arg-type]
         seq=seq,

@@ -20,19 +20,25 @@ from app.convenings.models import Convening, Seat, StakeholderGroup
 from app.floor.models import EntryKind, EntryStatus, FloorEntry, QueueOrder, Tour
 
 State = dict[str, Any]
-PARTS = ("convening", "groups", "seats", "agenda", "floor")
+RECORD_PARTS = ("contributions", "checks", "outcomes", "dissents", "parking", "commitments")
+PARTS = ("convening", "groups", "seats", "agenda", "floor", *RECORD_PARTS)
 
 # Which parts of the state an event kind can change, by the kind's prefix.
 TOUCHES: dict[str, tuple[str, ...]] = {
     "convening.": ("convening",),
     "group.": ("groups",),
     "seat.": ("seats",),
+    # A renamed seat or group changes how the record names people: resend it all (rare).
+    "seat.updated": ("seats", *RECORD_PARTS),
+    "group.updated": ("groups", *RECORD_PARTS),
     "seats.": ("seats",),
     "invitation.redeemed": ("seats",),
     "invitation.": (),
     "agenda.": ("agenda", "floor"),
     "floor.": ("floor",),
     "tour.": ("floor",),
+    # Record events carry the records they add or change in `data["upsert"]` instead.
+    "record.": (),
 }
 
 
@@ -260,8 +266,19 @@ BUILDERS: dict[str, Callable[[AsyncSession, Convening], Awaitable[Any]]] = {
 
 
 async def build_parts(session: AsyncSession, convening: Convening, parts: Iterable[str]) -> State:
-    """The named parts of the state, fresh."""
-    return {part: await BUILDERS[part](session, convening) for part in parts}
+    """The named parts of the state, fresh (the room's view: attribution for the room)."""
+    wanted = list(parts)
+    state: State = {
+        part: await BUILDERS[part](session, convening) for part in wanted if part in BUILDERS
+    }
+    if any(part in RECORD_PARTS for part in wanted):
+        from app.attribution import Audience, load_people
+        from app.record.views import record_parts
+
+        people = await load_people(session, convening.id, convening.attribution)  # type: ignore[arg-type]
+        record = await record_parts(session, convening.id, people, Audience.room)  # type: ignore[arg-type]
+        state.update({part: record[part] for part in wanted if part in RECORD_PARTS})
+    return state
 
 
 async def room_state(session: AsyncSession, convening: Convening) -> State:
@@ -270,5 +287,12 @@ async def room_state(session: AsyncSession, convening: Convening) -> State:
 
 
 def apply_event(state: State, event: dict[str, Any]) -> State:
-    """The state after an event: the parts it carries replace the old ones."""
-    return {**state, **event.get("data", {}).get("state", {})}
+    """The state after an event: the parts it carries replace the old ones, and the records
+    it upserts replace those with the same id in their list (or join it, in id order)."""
+    data = event.get("data", {})
+    new = {**state, **data.get("state", {})}
+    for part, records in data.get("upsert", {}).items():
+        by_id = {r["id"]: r for r in new.get(part, [])}
+        by_id.update({r["id"]: r for r in records})
+        new[part] = [by_id[key] for key in sorted(by_id)]
+    return new
