@@ -230,6 +230,8 @@ class InHandler:
 IN_HANDLER: dict[tuple[str, str], InHandler] = {
     ("GET", "/console/convenings/{convening_id}"): InHandler(Action.prepare, needs_account=True),
     ("GET", "/convenings/{convening_id}/room"): InHandler(Action.watch),
+    ("GET", "/convenings/{convening_id}/facilitate"): InHandler(Action.run_floor),
+    ("GET", "/convenings/{convening_id}/display"): InHandler(Action.watch),
     ("WS", "/api/convenings/{convening_id}/live"): InHandler(Action.watch),
 }
 PAGES = {key: rule for key, rule in IN_HANDLER.items() if key[0] != "WS"}

@@ -1,5 +1,6 @@
-"""HTML pages for convenings: the console, the preparation page, the invitation landing page
-and the seat's room page. Data comes from the services; writes go through the JSON API."""
+"""HTML pages for convenings: the console, the preparation page, the invitation landing page,
+and the live pages (the seat's room, the facilitator's console, the room display). Data comes
+from the services; writes go through the JSON API; the live pages update from the websocket."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,7 @@ from fastapi.responses import Response
 
 from app.agenda import service as agenda_service
 from app.agenda.models import ItemKind
-from app.authz import Action, current_convener, seat_cookie_name
+from app.authz import Access, Action, allows, current_convener, seat_cookie_name
 from app.config import Settings
 from app.convenings import invitations, service
 from app.convenings.models import (
@@ -23,8 +24,9 @@ from app.convenings.models import (
     StakeholderGroup,
 )
 from app.convenings.schemas import PRESET_LABELS, InvitationState
-from app.db import SessionDep
+from app.db import SessionDep, utcnow
 from app.errors import DomainError
+from app.floor.models import QueueOrder, TourOrder
 from app.pages import PageRefused, error_page, page_access, render, sign_in_redirect
 
 router = APIRouter(include_in_schema=False)
@@ -51,6 +53,15 @@ INVITATION_LABELS = {
     InvitationState.revoked: "Revoked",
 }
 ATTENDANCE_LABELS = {attendance: attendance.value.capitalize() for attendance in Attendance}
+QUEUE_ORDER_LABELS = {
+    QueueOrder.first_come: "First come, first served",
+    QueueOrder.least_heard_seat: "Least heard seat first",
+    QueueOrder.least_heard_group: "Least heard stakeholder group first",
+}
+TOUR_ORDER_LABELS = {
+    TourOrder.seating: "Seating order",
+    TourOrder.alternating_groups: "Alternating stakeholder groups",
+}
 
 
 @dataclass(frozen=True)
@@ -242,17 +253,37 @@ async def _group(session: SessionDep, group_id: int | None) -> StakeholderGroup 
     return await session.get(StakeholderGroup, group_id) if group_id else None
 
 
+ROOM_NOT_FOUND_HINT = (
+    "If you hold a seat here, open your invitation link in this browser; "
+    "if it no longer works, ask the convener to reissue your link."
+)
+
+CONSOLE_NOT_FOUND_HINT = (
+    "If you are the convener, sign in first; if you hold the facilitator seat, open your "
+    "invitation link in this browser."
+)
+
+
+def _live_context(access: Access) -> dict[str, Any]:
+    """What every live page tells its script: who is looking, and the server's clock."""
+    return {
+        "convening": access.convening,
+        "actor": access.actor,
+        "seat": access.seat,
+        "can_take_part": allows(access.actor, Action.take_part),
+        "can_run_floor": allows(access.actor, Action.run_floor),
+        "server_now": utcnow().isoformat(),
+        "role_labels": ROLE_LABELS,
+    }
+
+
 @router.get("/convenings/{convening_id}/room")
 async def room(request: Request, convening_id: int, session: SessionDep) -> Response:
-    """The seat's page: who they are at the table, the ground rules and the agenda."""
+    """The live room for every seat: the item and its timer, the floor, who is here, the
+    agenda; participants ask for the floor from here."""
     try:
         access = await page_access(
-            request,
-            session,
-            convening_id,
-            Action.watch,
-            not_found_hint="If you hold a seat here, open your invitation link in this browser; "
-            "if it no longer works, ask the convener to reissue your link.",
+            request, session, convening_id, Action.watch, not_found_hint=ROOM_NOT_FOUND_HINT
         )
     except PageRefused as refused:
         return refused.response
@@ -262,13 +293,61 @@ async def room(request: Request, convening_id: int, session: SessionDep) -> Resp
         request,
         "room/room.html",
         {
-            "convening": convening,
-            "actor": access.actor,
-            "seat": access.seat,
+            **_live_context(access),
             "group": await _group(session, access.seat.group_id if access.seat else None),
             "ground_rules_text": service.ground_rules_text(convening),
             "agenda": agenda_service.summarize(convening, items),
-            "role_labels": ROLE_LABELS,
         },
         convener=access.convener,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/convenings/{convening_id}/facilitate")
+async def facilitate(request: Request, convening_id: int, session: SessionDep) -> Response:
+    """The facilitator's console: agenda and timers, the floor and its queue, tours de table,
+    airtime, presence and attendance (for the convener and facilitator seats)."""
+    try:
+        access = await page_access(
+            request, session, convening_id, Action.watch, not_found_hint=CONSOLE_NOT_FOUND_HINT
+        )
+    except PageRefused as refused:
+        return refused.response
+    if not allows(access.actor, Action.run_floor):
+        return error_page(
+            request,
+            status.HTTP_403_FORBIDDEN,
+            f"You are at this convening as a {access.actor.value}; "
+            "this console is for its convener and facilitators.",
+            hint="The room is open to you.",
+            convener=access.convener,
+        )
+    return render(
+        request,
+        "room/facilitate.html",
+        {
+            **_live_context(access),
+            "queue_orders": QUEUE_ORDER_LABELS,
+            "tour_orders": TOUR_ORDER_LABELS,
+        },
+        convener=access.convener,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/convenings/{convening_id}/display")
+async def display(request: Request, convening_id: int, session: SessionDep) -> Response:
+    """The room display for a projector: the item, a big timer, who speaks and who is next."""
+    try:
+        access = await page_access(
+            request, session, convening_id, Action.watch, not_found_hint=ROOM_NOT_FOUND_HINT
+        )
+    except PageRefused as refused:
+        return refused.response
+    return render(
+        request,
+        "room/display.html",
+        _live_context(access),
+        convener=access.convener,
+        headers={"Cache-Control": "no-store"},
     )

@@ -4,14 +4,17 @@ There is deliberately no route that edits or deletes a dissent: its author may o
 it, which records a withdrawal beside it.
 """
 
-from typing import Any
+import json
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, Response, status
 
-from app.authz import Capture, TableCheck, TakePart, Watch
+from app.attribution import Audience
+from app.authz import Capture, Prepare, TableCheck, TakePart, Watch
 from app.convenings.routes import SettingsDep
 from app.db import SessionDep
 from app.record import service
+from app.record.audit import audit_log
 from app.record.schemas import (
     AnswerCheck,
     CloseCheck,
@@ -141,3 +144,38 @@ async def resolve_parked(
     """Resolve a parked issue in the room."""
     row = await service.resolve_parked(session, access, parking_id, data.resolution)
     return _created("parking", row, access)
+
+
+@router.get("/audit")
+async def read_audit(
+    access: Prepare,
+    session: SessionDep,
+    kind: Annotated[str | None, Query(max_length=64)] = None,
+    seat_id: int | None = None,
+    item_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """The full event log (who did what and when), filtered by kind prefix, seat or item."""
+    return await audit_log(
+        session, access.convening, Audience.room, kind=kind, seat_id=seat_id, item_id=item_id
+    )
+
+
+@router.get("/audit/export")
+async def export_audit(access: Prepare, session: SessionDep) -> Response:
+    """The event log as a JSON file, with the attribution rule applied for outside readers."""
+    events = await audit_log(session, access.convening, Audience.outside)
+    name = f"convening-{access.convening.id}-audit.json"
+    body = json.dumps(
+        {
+            "convening": access.convening.title,
+            "attribution": access.convening.attribution,
+            "events": events,
+        },
+        indent=2,
+        ensure_ascii=False,
+    )
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
