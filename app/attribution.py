@@ -52,8 +52,8 @@ async def load_people(session: AsyncSession, convening_id: int, rule: str) -> Pe
     ).all()
     return People(
         rule,
-        {s.id: s for s in seats},
-        {g.id: g for g in groups},  # type: ignore[misc]
+        {s.id: s for s in seats if s.id is not None},
+        {g.id: g for g in groups if g.id is not None},
     )
 
 

@@ -46,9 +46,11 @@ def channel_name(convening_id: int) -> str:
 class Client:
     """One connected client: a bounded queue of (seq, text) the hub fills."""
 
-    def __init__(self, seat_id: int | None = None, maxsize: int = CLIENT_QUEUE) -> None:
+    def __init__(self, seat_id: int | None = None, maxsize: int | None = None) -> None:
         self.seat_id = seat_id
-        self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(maxsize)
+        # CLIENT_QUEUE is read now, not when the module loaded, so it can be tuned at run time.
+        size = CLIENT_QUEUE if maxsize is None else maxsize
+        self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(size)
         self.dropped = False
 
     def offer(self, seq: int, text: str) -> None:
@@ -225,6 +227,11 @@ class Hub:
                 raise
             except Exception as error:
                 log.warning("subscription to convening %s lost: %s", channel.convening_id, error)
+                if not channel.ready.is_set():
+                    # Never subscribed: still note where the log stands, or the first catch-up
+                    # once the broker is back would deliver the whole log to every client.
+                    with contextlib.suppress(Exception):
+                        await self._catch_up(channel)
                 channel.ready.set()  # clients attach anyway and catch up from the log
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)

@@ -78,14 +78,24 @@ async def live(
     client = Client(seat_id=access.seat.id if access.seat else None)
     channel = await hub.attach(convening_id, client)
     receiver = asyncio.create_task(_drain_incoming(websocket))
+    getter: asyncio.Task[tuple[int, str]] | None = None
     try:
         last_sent = await _catch_up(websocket, convening_id, since, channel.presence(), access)
-        while not receiver.done():
-            try:
-                seq, text = await asyncio.wait_for(client.queue.get(), PING_EVERY)
-            except TimeoutError:
+        while True:
+            # Wait for the next message or for the client to leave, whichever comes first:
+            # a client that left is detached (and its presence withdrawn) at once.
+            if getter is None:
+                getter = asyncio.create_task(client.queue.get())
+            await asyncio.wait(
+                (getter, receiver), timeout=PING_EVERY, return_when=asyncio.FIRST_COMPLETED
+            )
+            if receiver.done():
+                return
+            if not getter.done():
                 await websocket.send_text('{"type":"ping"}')
                 continue
+            seq, text = getter.result()
+            getter = None
             if (seq, text) == DROPPED:
                 await websocket.close(code=CLOSE_TOO_SLOW if client.dropped else CLOSE_GOING_AWAY)
                 return
@@ -101,6 +111,8 @@ async def live(
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
+        if getter is not None:
+            getter.cancel()
         receiver.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await receiver

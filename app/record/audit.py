@@ -32,7 +32,7 @@ def _data(event: Event, people: People, audience: Audience) -> dict[str, Any]:
     data = {k: v for k, v in event.data.items() if k not in ("state", "upsert")}
     if "seat_id" in data:
         seat_id = data.pop("seat_id")
-        data["seat"] = person(people, seat_id, None, audience, Kind.statement)
+        data["seat"] = person(people, int(seat_id), None, audience, Kind.statement)  # type: ignore[call-overload]
     return data
 
 

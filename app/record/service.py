@@ -211,7 +211,7 @@ async def answer_check(
     ).first()
     if existing is not None and anonymous:
         raise Conflict("you have already answered; under the anonymous rule an answer is final")
-    response = existing or CheckResponse(check_id=check_id, voter_key=key)
+    response = existing or CheckResponse(check_id=check_id, voter_key=key, answer=answer)
     response.answer = answer
     response.reason = reason
     response.group_id = seat.group_id
@@ -454,6 +454,7 @@ async def room_record(session: AsyncSession, convening: Convening) -> dict[str, 
     """The whole record as the room sees it."""
     from app.record.views import record_parts
 
+    assert convening.id is not None
     return await record_parts(
         session, convening.id, await _people(session, convening), Audience.room
-    )  # type: ignore[arg-type]
+    )
