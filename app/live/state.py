@@ -36,6 +36,7 @@ TOUCHES: dict[str, tuple[str, ...]] = {
     "invitation.": (),
     "agenda.": ("agenda", "floor"),
     "floor.": ("floor",),
+    "floor.queue_order_set": ("convening", "floor"),
     "tour.": ("floor",),
     # Record events carry the records they add or change in `data["upsert"]` instead.
     "record.": (),
@@ -222,7 +223,9 @@ async def floor_part(session: AsyncSession, convening: Convening) -> dict[str, A
     if tour is not None:
         turns = (
             await session.exec(
-                select(FloorEntry.seat_id, FloorEntry.status).where(FloorEntry.tour_id == tour.id)
+                select(FloorEntry.seat_id, FloorEntry.status)
+                .where(FloorEntry.tour_id == tour.id)
+                .order_by(col(FloorEntry.id))
             )
         ).all()
         tour_part = {
