@@ -19,9 +19,9 @@ from app.convenings.models import (
 )
 from app.convenings.schemas import InvitationRead, InvitationState, SeatLanding
 from app.convenings.service import emit, get_seat, ground_rules_text, list_seats
-from app.db import utcnow
+from app.db import after_commit, utcnow
 from app.errors import Conflict, Gone, Invalid, NotFound
-from app.live.log import append_event
+from app.live.log import PUBLISHER, append_event
 from app.notify.models import OutboxMessage
 from app.security import derive_token, new_nonce, new_token, token_hash
 
@@ -61,6 +61,15 @@ async def current_invitation(session: AsyncSession, seat_id: int) -> Invitation 
 
 async def _revoke_all(session: AsyncSession, seat_id: int) -> None:
     now = utcnow()
+    seat = await session.get(Seat, seat_id)
+    hub = session.info.get(PUBLISHER)
+    if hub is not None and seat is not None:
+        convening_id = seat.convening_id
+
+        async def unbind() -> None:
+            await hub.unbind_seat(convening_id, seat_id)
+
+        after_commit(session, unbind)
     await session.exec(
         update(Invitation)
         .where(col(Invitation.seat_id) == seat_id, col(Invitation.revoked_at).is_(None))

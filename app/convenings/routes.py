@@ -28,6 +28,7 @@ from app.convenings.schemas import (
 )
 from app.convenings.seat_import import ImportRejected, import_seats
 from app.db import SessionDep
+from app.live import service as live_service
 from app.notify import service as notify
 
 router = APIRouter(prefix="/api", tags=["convenings"])
@@ -96,9 +97,12 @@ async def unschedule(access: Prepare, session: SessionDep) -> ConveningRead:
 
 
 @router.post("/convenings/{convening_id}/open", response_model=ConveningRead)
-async def open_convening(access: RunFloor, session: SessionDep) -> ConveningRead:
-    """scheduled → live."""
-    return convening_read(await service.transition(session, access, ConveningStatus.live))
+async def open_convening(access: RunFloor, session: SessionDep, request: Request) -> ConveningRead:
+    """scheduled → live; seats already connected to the room are marked present."""
+    convening = await service.transition(session, access, ConveningStatus.live)
+    for seat_id in request.app.state.hub.presence_of(convening.id):
+        await live_service.mark_present(session, convening.id, seat_id)  # type: ignore[arg-type]
+    return convening_read(convening)
 
 
 @router.post("/convenings/{convening_id}/close", response_model=ConveningRead)

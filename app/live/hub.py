@@ -36,6 +36,7 @@ PRESENCE_TTL = 45.0  # a process not heard from for this long is no longer count
 POLLER_TTL = 40.0  # a polling seat counts as connected this long after its last poll
 LINGER = 60.0  # seconds a channel stays subscribed after its last client left
 DROPPED = (-1, "")
+UNBOUND = (-2, "")  # the client's seat lost its binding (link revoked or reissued)
 
 
 def channel_name(convening_id: int) -> str:
@@ -52,6 +53,13 @@ class Client:
         size = CLIENT_QUEUE if maxsize is None else maxsize
         self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(size)
         self.dropped = False
+
+    def unbind(self) -> None:
+        """Close this client for good: its seat no longer belongs to this browser."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(UNBOUND)
+        self.dropped = True
 
     def offer(self, seq: int, text: str) -> None:
         """Queue a message; on overflow the client is marked dropped (it must resume)."""
@@ -143,6 +151,22 @@ class Hub:
             channel = self.channels.get(convening_id)
             if channel is not None:
                 self._receive(channel, text)
+
+    async def unbind_seat(self, convening_id: int, seat_id: int) -> None:
+        """Close every connection of a seat whose browser binding was revoked, everywhere."""
+        text = json.dumps({"type": "unbind", "seat_id": seat_id})
+        try:
+            await self.broker.publish(channel_name(convening_id), text)
+        except Exception as error:
+            log.warning("broker publish failed, unbinding locally only: %s", error)
+            channel = self.channels.get(convening_id)
+            if channel is not None:
+                self._receive(channel, text)
+
+    def presence_of(self, convening_id: int) -> list[int]:
+        """Seats connected to the convening's room, as this process knows it."""
+        channel = self.channels.get(convening_id)
+        return channel.presence() if channel is not None else []
 
     # Attaching clients ----------------------------------------------------------------
 
@@ -260,6 +284,11 @@ class Hub:
     def _receive(self, channel: Channel, text: str) -> None:
         message = json.loads(text)
         kind = message.get("type")
+        if kind == "unbind":
+            for client in list(channel.clients):
+                if client.seat_id == message["seat_id"]:
+                    client.unbind()
+            return
         if kind == "presence":
             channel.nodes[message["node"]] = (time.monotonic(), frozenset(message["seats"]))
             presence = json.dumps({"type": "presence", "seats": channel.presence()})

@@ -17,7 +17,7 @@ from starlette.requests import HTTPConnection
 from app.authz import Access, Action, Watch, allows, resolve_access
 from app.db import SessionDep, commit
 from app.live import service
-from app.live.hub import DROPPED, Client, Hub
+from app.live.hub import DROPPED, UNBOUND, Client, Hub
 
 router = APIRouter(prefix="/api/convenings/{convening_id}", tags=["live"])
 
@@ -96,6 +96,9 @@ async def live(
                 continue
             seq, text = getter.result()
             getter = None
+            if (seq, text) == UNBOUND:
+                await websocket.close(code=CLOSE_NOT_FOUND)
+                return
             if (seq, text) == DROPPED:
                 await websocket.close(code=CLOSE_TOO_SLOW if client.dropped else CLOSE_GOING_AWAY)
                 return
