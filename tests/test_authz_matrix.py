@@ -214,6 +214,7 @@ EXEMPT: dict[tuple[str, str], Exempt] = {
     ("GET", "/sign-in"): Exempt(f"{PAGE}: the sign-in form", 200),
     ("GET", "/console"): Exempt(f"{PAGE}: the convener's own convenings; sign in first", 303),
     ("GET", "/join/{token}"): Exempt(f"{PAGE}: reached by the invitation token itself", 404),
+    ("GET", "/progress/{token}"): Exempt(f"{PAGE}: reached by the commitment's progress link", 404),
 }
 EXEMPT_PARAMS = {"token": "not-a-real-invitation-token-0000", "token_id": "1"}
 
@@ -232,6 +233,8 @@ IN_HANDLER: dict[tuple[str, str], InHandler] = {
     ("GET", "/convenings/{convening_id}/room"): InHandler(Action.watch),
     ("GET", "/convenings/{convening_id}/facilitate"): InHandler(Action.run_floor),
     ("GET", "/convenings/{convening_id}/display"): InHandler(Action.watch),
+    ("GET", "/convenings/{convening_id}/desk"): InHandler(Action.capture),
+    ("GET", "/convenings/{convening_id}/commitments"): InHandler(Action.watch),
     ("WS", "/api/convenings/{convening_id}/live"): InHandler(Action.watch),
 }
 PAGES = {key: rule for key, rule in IN_HANDLER.items() if key[0] != "WS"}

@@ -1,8 +1,10 @@
 """HTML pages for convenings: the console, the preparation page, the invitation landing page,
-and the live pages (the seat's room, the facilitator's console, the room display). Data comes
-from the services; writes go through the JSON API; the live pages update from the websocket."""
+the live pages (the seat's room, the facilitator's console, the room display, the rapporteur's
+desk), the commitments page and the owners' progress-report page. Data comes from the
+services; writes go through the JSON API; the live pages update from the websocket."""
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -11,7 +13,9 @@ from fastapi.responses import Response
 
 from app.agenda import service as agenda_service
 from app.agenda.models import ItemKind
-from app.authz import Access, Action, allows, current_convener, seat_cookie_name
+from app.authz import Access, Action, Actor, allows, current_convener, seat_cookie_name
+from app.commitments import service as commitments_service
+from app.commitments.models import Light, ProgressStatus
 from app.config import Settings
 from app.convenings import invitations, service
 from app.convenings.models import (
@@ -272,6 +276,7 @@ def _live_context(access: Access) -> dict[str, Any]:
         "seat": access.seat,
         "can_take_part": allows(access.actor, Action.take_part),
         "can_run_floor": allows(access.actor, Action.run_floor),
+        "can_capture": allows(access.actor, Action.capture),
         "server_now": utcnow().isoformat(),
         "role_labels": ROLE_LABELS,
     }
@@ -350,4 +355,123 @@ async def display(request: Request, convening_id: int, session: SessionDep) -> R
         _live_context(access),
         convener=access.convener,
         headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/convenings/{convening_id}/desk")
+async def desk(request: Request, convening_id: int, session: SessionDep) -> Response:
+    """The rapporteur's desk: capture the points made, for their seats, from the keyboard, and
+    park issues (for the convener, facilitators and rapporteurs)."""
+    try:
+        access = await page_access(
+            request, session, convening_id, Action.capture, not_found_hint=ROOM_NOT_FOUND_HINT
+        )
+    except PageRefused as refused:
+        return refused.response
+    return render(
+        request,
+        "record/desk.html",
+        _live_context(access),
+        convener=access.convener,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+# Commitments ------------------------------------------------------------------------------
+
+LIGHT_LABELS = {
+    Light.green: ("Green", "reported within the reporting period"),
+    Light.yellow: ("Yellow", "one reporting period without a report"),
+    Light.red: ("Red", "two reporting periods without a report"),
+}
+PROGRESS_LABELS = {
+    ProgressStatus.on_track: "On track",
+    ProgressStatus.at_risk: "At risk",
+    ProgressStatus.off_track: "Off track",
+    ProgressStatus.done: "Done",
+}
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _day(value: str) -> str:
+    day = date.fromisoformat(value)
+    return f"{day.day} {day:%B %Y}"
+
+
+@router.get("/convenings/{convening_id}/commitments")
+async def commitments(request: Request, convening_id: int, session: SessionDep) -> Response:
+    """Every commitment with its owner, due date, indicator, organization, last report and
+    traffic light (attribution applied by the service); the convener also gets each owner's
+    progress link."""
+    try:
+        access = await page_access(
+            request, session, convening_id, Action.watch, not_found_hint=ROOM_NOT_FOUND_HINT
+        )
+    except PageRefused as refused:
+        return refused.response
+    settings = _settings(request)
+    is_convener = access.actor == Actor.convener
+    rows = [
+        {
+            "view": view,
+            "light": light,
+            "due": _day(view["due_date"]),
+            "reported_at": _instant((view["last_report"] or {}).get("at")),
+            "link": commitments_service.progress_link(settings, commitment)
+            if is_convener
+            else None,
+        }
+        for commitment, view, light in await commitments_service.list_commitments(
+            session, access.convening
+        )
+    ]
+    return render(
+        request,
+        "record/commitments.html",
+        {
+            "convening": access.convening,
+            "rows": rows,
+            "is_convener": is_convener,
+            "light_labels": LIGHT_LABELS,
+            "progress_labels": PROGRESS_LABELS,
+        },
+        convener=access.convener,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/progress/{token}")
+async def progress(request: Request, token: str, session: SessionDep) -> Response:
+    """The owner's progress-report page, opened by the commitment's link: the commitment, its
+    light, the past reports and a form for the next one."""
+    convener = await current_convener(request, session)
+    try:
+        page = await commitments_service.commitment_page(session, token)
+    except DomainError:
+        return error_page(
+            request,
+            status.HTTP_404_NOT_FOUND,
+            "This progress link is not valid.",
+            hint="Check that the whole link was copied, or ask the convener for it again.",
+            convener=convener,
+        )
+    convening = await session.get(Convening, page["convening"]["id"])
+    assert convening is not None
+    return render(
+        request,
+        "record/progress.html",
+        {
+            "page": page,
+            "token": token,
+            "time_zone": convening.time_zone,
+            "due": _day(page["commitment"]["due_date"]),
+            "reports": [{**r, "at": _instant(r["at"])} for r in reversed(page["reports"])],
+            "light_labels": LIGHT_LABELS,
+            "progress_labels": PROGRESS_LABELS,
+        },
+        convener=convener,
+        headers=NO_STORE,
     )

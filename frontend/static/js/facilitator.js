@@ -1,11 +1,12 @@
 // The facilitator's console: agenda and timers, the floor and its queue, tours de table,
-// airtime, presence and attendance. Every button is an HTTP call; the page changes when the
-// event comes back through the live connection.
+// airtime, presence and attendance, and the record (console-record.js). Every button is an HTTP
+// call; the page changes when the event comes back through the live connection.
 
 import {
   ITEM_STATUS, KIND_LABELS, REQUEST_LABELS, act, activeItem, announce, clockText, connectRoom,
   directory, duration, enable, h, itemClock, onPress, replace,
 } from "./live.js";
+import { attachRecord } from "./console-record.js";
 
 const page = document.getElementById("console");
 const $ = (id) => document.getElementById(id);
@@ -17,6 +18,7 @@ const room = connectRoom({
   serverNow: page.dataset.serverNow,
 });
 const announcer = $("announce");
+const record = attachRecord(room, api);
 const SPEAKING_ROLES = new Set(["participant", "facilitator", "rapporteur", "convener"]);
 const ATTENDANCE = {
   invited: "Invited", confirmed: "Confirmed", present: "Present", absent: "Absent",
@@ -333,8 +335,9 @@ room.onState((state, previous) => {
   renderChoices(state, previous);
   renderAgenda(state);
   renderAttendance(state, room.presence);
+  const recorded = record.render(state, previous);
   tick();
-  announce(announcer, news(state, previous).join(" "));
+  announce(announcer, [...news(state, previous), ...recorded].join(" "));
 });
 room.onPresence((present) => {
   if (room.state) renderAttendance(room.state, present);

@@ -1,5 +1,7 @@
-// The seat's live room: the item and its timer, the floor, who is here, the agenda.
-// Participants ask for the floor from here; the server decides who may.
+// The seat's live room: the item and its timer, the floor, who is here, the agenda, and the
+// record (room-record.js, loaded when there is a record to show or on the first action on it,
+// which keeps the first load small). Participants ask for the floor, contribute, answer checks,
+// dissent and commit from here; the server decides who may.
 
 import {
   ITEM_STATUS, KIND_LABELS, REQUEST_LABELS, act, activeItem, announce, clockText, connectRoom,
@@ -16,6 +18,24 @@ const room = connectRoom({
   serverNow: page.dataset.serverNow,
 });
 const announcer = $("announce");
+const canAct = page.dataset.canTakePart === "yes";
+const RECORD = ["contributions", "checks", "outcomes", "dissents", "parking", "commitments"];
+let record = null;
+
+/** The record's part of the page (room-record.js), loaded once. */
+function recordUi(previous = {}) {
+  record ||= import("./room-record.js").then((m) => m.attach(room, page, previous));
+  return record;
+}
+
+/** A Dissent button for an agenda item (room-record.js handles its clicks). */
+function dissentFrom(item, state) {
+  const status = state.convening.status;
+  if (!canAct || (status !== "live" && status !== "closed")) return "";
+  return h("button", { type: "button", class: "small secondary outline", "data-dissent": "item",
+    "data-target": item.id, "data-key": `dissent-item-${item.id}`,
+    "aria-label": `Dissent from the agenda item “${item.title}”` }, "Dissent");
+}
 
 function mySeat() {
   const seat = room.you ? room.you.seat_id : Number(page.dataset.seat) || null;
@@ -60,6 +80,7 @@ function renderItem(state) {
         item.questions.map((q) => h("li", { text: q }))),
     );
   }
+  parts.push(dissentFrom(item, state));
   replace($("item"), parts);
 }
 
@@ -179,7 +200,8 @@ function renderAgenda(state) {
     h("h3", { text: item.title }),
     h("p", { class: "meta" },
       `${KIND_LABELS[item.kind] || item.kind} · ${Math.round(item.timebox_seconds / 60)} min `,
-      h("span", { class: `state state-${item.status}`, text: ITEM_STATUS[item.status] })),
+      h("span", { class: `state state-${item.status}`, text: ITEM_STATUS[item.status] }), " ",
+      dissentFrom(item, state)),
   )) : h("li", { text: "The agenda has not been set yet." }));
 }
 
@@ -240,6 +262,10 @@ function news(state, previous) {
 }
 
 room.onState((state, previous) => {
+  if (!record && RECORD.some((part) => (state[part] || []).length)) recordUi(previous);
+  const live = state.convening.status === "live";
+  if ($("contribute-form")) $("contribute-form").hidden = !(live && activeItem(state));
+  if ($("commitment-form")) $("commitment-form").hidden = !live;
   renderPhase(state);
   renderItem(state);
   renderFloor(state);
@@ -267,3 +293,17 @@ for (const button of document.querySelectorAll("#floor-actions [data-kind]")) {
   });
 }
 onPress($("pass-turn"), () => act("POST", `${api}/floor/tour/pass`, undefined, actionStatus));
+
+// Acting on the record (the code that does it loads on first use) ----------------------------
+
+for (const form of document.querySelectorAll("form.record-form")) {
+  form.addEventListener("focusin", () => recordUi(), { once: true });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    recordUi().then((ui) => ui.submit(form));
+  });
+}
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element && event.target.closest("[data-dissent], [data-withdraw]");
+  if (button && canAct) recordUi().then((ui) => ui.click(button));
+});
