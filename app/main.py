@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -79,5 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(record_router)
     app.include_router(commitments_router)
     app.include_router(pages_router)
+    # Pages and scripts reach weak connections compressed (websockets are not affected).
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.mount("/static", StaticFiles(directory=ROOT / "frontend" / "static"), name="static")
     return app

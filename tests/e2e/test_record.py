@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 from tests.e2e.conftest import LiveServer, NewContext
+from tests.e2e.test_live_room import FIRST_LOAD_BUDGET, first_load_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -310,6 +311,12 @@ def test_a_consensus_check_tallies_live_in_three_contexts(
         )
     ).to_be_visible()
     ana.screenshot(path=str(tmp_path / "room-outcome.png"), full_page=True)
+    # With a record to show, the room's first load still fits the weak-connection budget.
+    fresh = new_context()  # an empty cache, with Bruno's seat cookie
+    fresh.add_cookies(bruno.context.cookies())
+    size = first_load_bytes(fresh.new_page(), f"/convenings/{room.cid}/room")
+    print(f"first load of a room with a record: {size} bytes")
+    assert size <= FIRST_LOAD_BUDGET, f"the room's first load is {size} bytes"
     ana.set_viewport_size({"width": 390, "height": 844})  # a phone
     ana.screenshot(path=str(tmp_path / "room-phone.png"), full_page=True)
 
