@@ -17,6 +17,8 @@ from app.convenings.models import Convening
 from app.live.models import Event
 
 ANSWER_KINDS = ("record.check_answered", "record.dissent_logged", "record.dissent_withdrawn")
+# Events that record a statement made by a seat (its `by` may differ from the actor).
+STATEMENT_KINDS = ("record.contribution_added", "record.parked", "record.commitment_made")
 
 
 def _actor(event: Event, people: People, audience: Audience, conveners: dict[int, str]) -> Any:
@@ -50,12 +52,8 @@ async def audit_log(
     if kind:
         query = query.where(col(Event.kind).startswith(kind))
     events = (await session.exec(query)).all()
-    if seat_id is not None:
-        events = [
-            e for e in events if e.actor_seat_id == seat_id or e.data.get("seat_id") == seat_id
-        ]
     if item_id is not None:
-        events = [e for e in events if e.data.get("item_id") == item_id]
+        events = [e for e in events if item_id in _items(e)]
     people = await load_people(session, convening.id, convening.attribution)  # type: ignore[arg-type]
     conveners = {
         c.id: c.name
@@ -63,13 +61,44 @@ async def audit_log(
             await session.exec(select(Convener).where(Convener.id == convening.owner_id))
         ).all()
     }
-    return [
-        {
-            "seq": e.seq,
-            "at": e.at.isoformat(),
-            "kind": e.kind,
-            "actor": _actor(e, people, audience, conveners),  # type: ignore[arg-type]
-            "data": _data(e, people, audience),
-        }
+    shown = [
+        (
+            e,
+            {
+                "seq": e.seq,
+                "at": e.at.isoformat(),
+                "kind": e.kind,
+                "actor": _actor(e, people, audience, conveners),  # type: ignore[arg-type]
+                "data": _data(e, people, audience),
+            },
+        )
         for e in events
     ]
+    if seat_id is not None:
+        shown = [(e, row) for e, row in shown if seat_id in _seats(e, row, audience)]
+    return [row for _, row in shown]
+
+
+def _records(event: Event) -> list[dict[str, Any]]:
+    """The records an event upserted into the room's state (as the room saw them)."""
+    upsert: dict[str, list[dict[str, Any]]] = event.data.get("upsert") or {}  # type: ignore[assignment]
+    return [record for records in upsert.values() for record in records]
+
+
+def _items(event: Event) -> set[Any]:
+    """The agenda items an event is about: named in its data, or those of its records."""
+    items = {event.data.get("item_id")} if "item_id" in event.data else set()
+    items.update(record.get("item_id") for record in _records(event))
+    items.discard(None)
+    return items
+
+
+def _seats(event: Event, row: dict[str, Any], audience: Audience) -> set[Any]:
+    """The seats an event shows, once the attribution rule is applied: the actor, the seat in
+    its data, and the person behind a statement it records (a captured contribution is the
+    seat's own). A seat the rule hides is never matched, so the filter reveals nothing the
+    rows themselves do not show."""
+    people = [row["actor"], row["data"].get("seat")]
+    if event.kind in STATEMENT_KINDS and audience == Audience.room:  # records: the room's view
+        people += [r.get("by") or r.get("raised_by") for r in _records(event)]
+    return {p.get("seat_id") for p in people if isinstance(p, dict)} - {None}

@@ -369,14 +369,10 @@ async def withdraw_dissent(
     assert access.seat is not None and access.seat.id is not None
     if dissent.author_key != author_key(secret_key, dissent.nonce, access.seat.id):
         raise Forbidden("only its author can withdraw a dissent")
-    if (
-        await session.get(DissentWithdrawal, dissent_id) is not None
-        or (
-            await session.exec(
-                select(DissentWithdrawal).where(DissentWithdrawal.dissent_id == dissent_id)
-            )
-        ).first()
-    ):
+    already = await session.exec(
+        select(DissentWithdrawal).where(DissentWithdrawal.dissent_id == dissent_id)
+    )
+    if already.first() is not None:
         raise Conflict("this dissent was already withdrawn")
     withdrawal = DissentWithdrawal(dissent_id=dissent_id, reason=reason)
     session.add(withdrawal)

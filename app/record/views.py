@@ -22,6 +22,9 @@ from app.record.models import (
 
 # Under the anonymous rule a group's answers are shown apart only when at least this many
 # answered; smaller groups are counted together, so a lone voice is not exposed by its group.
+# The "other groups" row obeys the same minimum (it is the overall tally less the rows shown,
+# so a single small group alone in it would be exposed): while it holds fewer answers, the
+# smallest group shown apart joins it.
 ANONYMOUS_GROUP_MINIMUM = 3
 
 
@@ -37,11 +40,15 @@ def tally(responses: list[CheckResponse], people: People) -> dict[str, Any]:
         by_group[response.group_id][response.answer] += 1
     rows = []
     other: Counter[str] = Counter()
-    for group_id, counts in sorted(by_group.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
-        small = sum(counts.values()) < ANONYMOUS_GROUP_MINIMUM
-        if people.rule == AttributionRule.anonymous and small:
-            other.update(counts)
-            continue
+    shown = dict(sorted(by_group.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)))
+    if people.rule == AttributionRule.anonymous:
+        for group_id, counts in list(shown.items()):
+            if counts.total() < ANONYMOUS_GROUP_MINIMUM:
+                other.update(shown.pop(group_id))
+        while other and other.total() < ANONYMOUS_GROUP_MINIMUM and shown:
+            smallest = min(shown, key=lambda g: (shown[g].total(), g is None, g or 0))
+            other.update(shown.pop(smallest))
+    for group_id, counts in shown.items():
         group = people.groups.get(group_id) if group_id is not None else None
         rows.append(
             {
