@@ -2,8 +2,11 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -23,6 +26,24 @@ from app.live.routes import router as live_router
 from app.notify.outbox import OutboxWorker
 from app.pages import router as pages_router
 from app.record.routes import router as record_router
+
+
+def plain_words(error: dict[str, Any]) -> dict[str, Any]:
+    """A validation error in FastAPI's shape, its message in plain words where pydantic's
+    wording is technical."""
+    kind, ctx = error.get("type"), error.get("ctx") or {}
+    msg = error.get("msg", "")
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        msg = "this cannot be empty"
+    elif kind == "string_too_long":
+        msg = f"this is too long: at most {ctx.get('max_length')} characters"
+    elif kind == "missing":
+        msg = "this is required"
+    elif kind == "extra_forbidden":
+        msg = "this field is not part of the request"
+    # The input is not echoed back (it may be large, or not meant to travel further).
+    kept = {k: v for k, v in error.items() if k not in ("input", "ctx", "url")}
+    return jsonable_encoder({**kept, "msg": msg})
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -54,6 +75,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = sessionmaker
     app.state.outbox = OutboxWorker(sessionmaker, settings)
     app.state.hub = Hub(make_broker(settings.broker_url), sessionmaker)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": [plain_words(e) for e in error.errors()]},
+            status_code=422,
+        )
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
