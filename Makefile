@@ -27,10 +27,12 @@ run: install
 	$(BIN)/convene demo
 	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log
 
-# Debian's Chromium drives the browser tests (Playwright's own browser download is not used).
+# Debian's Chromium drives the browser tests (Playwright's own browser download is not used);
+# poppler-utils renders the report-back PDF to images in the tests.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
+	@{ command -v chromium && command -v pdftoppm; } >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-dejavu-core poppler-utils; }
 
 test-deps: $(VENV)/.test-installed chromium
 

@@ -26,6 +26,7 @@ from app.live.routes import router as live_router
 from app.notify.outbox import OutboxWorker
 from app.pages import router as pages_router
 from app.record.routes import router as record_router
+from app.reports.routes import router as reports_router
 
 
 def plain_words(error: dict[str, Any]) -> dict[str, Any]:
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live_router)
     app.include_router(record_router)
     app.include_router(commitments_router)
+    app.include_router(reports_router)
     app.include_router(pages_router)
     # Pages and scripts reach weak connections compressed (websockets are not affected).
     app.add_middleware(GZipMiddleware, minimum_size=1000)

@@ -24,6 +24,7 @@ from app.record.models import (
     Outcome,
     ParkingLotItem,
 )
+from app.reports.models import ReportDraft, ReportVersion
 
 metadata = SQLModel.metadata
 
@@ -37,6 +38,8 @@ __all__ = [
     "Outcome",
     "ParkingLotItem",
     "ProgressReport",
+    "ReportDraft",
+    "ReportVersion",
     "AccountSession",
     "AgendaItem",
     "ApiToken",

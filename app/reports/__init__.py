@@ -1,0 +1,1 @@
+"""Report-backs: the record turned into a document for those who were not at the table."""
