@@ -22,6 +22,7 @@ from app.convenings.service import emit, get_seat, ground_rules_text, list_seats
 from app.db import after_commit, utcnow
 from app.errors import Conflict, Gone, Invalid, NotFound
 from app.live.log import PUBLISHER, append_event
+from app.live.state import seat_view
 from app.notify.models import OutboxMessage
 from app.security import derive_token, new_nonce, new_token, token_hash
 
@@ -282,5 +283,6 @@ async def redeem(
         "invitation.redeemed",
         {"seat_id": seat.id},
         actor_seat_id=seat.id,
+        upsert={"seats": [seat_view(seat)]},
     )
     return found, cookie_token

@@ -18,7 +18,7 @@ from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.floor.models import EntryKind, EntryStatus, FloorEntry, QueueOrder, Tour, TourOrder
 from app.live.log import lock_convening
-from app.live.state import airtime, order_queue
+from app.live.state import airtime, order_queue, seat_view
 
 SPEAKING_ROLES = (Role.participant, Role.facilitator, Role.rapporteur, Role.convener)
 
@@ -403,5 +403,6 @@ async def mark_attendance(
             access,
             "seat.attendance_changed",
             {"seat_id": seat.id, "attendance": attendance, "by": "facilitator"},
+            upsert={"seats": [seat_view(seat)]},
         )
     return seat

@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.convenings.models import Attendance, Convening, ConveningStatus, Seat
 from app.live.log import append_event, event_message, lock_convening
 from app.live.models import Event
-from app.live.state import room_state
+from app.live.state import room_state, seat_view
 
 MAX_REPLAY = 1000  # a client further behind than this gets a fresh snapshot instead
 
@@ -80,5 +80,6 @@ async def mark_present(session: AsyncSession, convening_id: int, seat_id: int) -
         "seat.attendance_changed",
         {"seat_id": seat.id, "attendance": Attendance.present, "by": "connection"},
         actor_seat_id=seat.id,
+        upsert={"seats": [seat_view(seat)]},
     )
     return True

@@ -32,7 +32,10 @@ TOUCHES: dict[str, tuple[str, ...]] = {
     "seat.updated": ("seats", *RECORD_PARTS),
     "group.updated": ("groups", *RECORD_PARTS),
     "seats.": ("seats",),
-    "invitation.redeemed": ("seats",),
+    # One seat's attendance: the event upserts that seat alone (a join wave in a room of
+    # thousands must not resend every seat to every client).
+    "seat.attendance_changed": (),
+    "invitation.redeemed": (),
     "invitation.": (),
     "agenda.": ("agenda", "floor"),
     "floor.": ("floor",),
@@ -79,24 +82,26 @@ async def groups_part(session: AsyncSession, convening: Convening) -> list[dict[
     return [{"id": g.id, "name": g.name, "preset": g.preset} for g in rows.all()]
 
 
+def seat_view(seat: Seat) -> dict[str, Any]:
+    """One seat as the room sees it (no contact details)."""
+    return {
+        "id": seat.id,
+        "name": seat.holder_name,
+        "affiliation": seat.affiliation,
+        "role": seat.role,
+        "group_id": seat.group_id,
+        "position": seat.position,
+        "attendance": seat.attendance,
+    }
+
+
 async def seats_part(session: AsyncSession, convening: Convening) -> list[dict[str, Any]]:
-    """The seats as the room sees them (no contact details)."""
+    """The seats as the room sees them, in id order (upserts keep that order; `position`
+    gives the seating order)."""
     rows = await session.exec(
-        select(Seat)
-        .where(Seat.convening_id == convening.id)
-        .order_by(col(Seat.position), col(Seat.id))
+        select(Seat).where(Seat.convening_id == convening.id).order_by(col(Seat.id))
     )
-    return [
-        {
-            "id": s.id,
-            "name": s.holder_name,
-            "affiliation": s.affiliation,
-            "role": s.role,
-            "group_id": s.group_id,
-            "attendance": s.attendance,
-        }
-        for s in rows.all()
-    ]
+    return [seat_view(s) for s in rows.all()]
 
 
 async def agenda_part(session: AsyncSession, convening: Convening) -> list[dict[str, Any]]:

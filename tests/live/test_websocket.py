@@ -105,7 +105,7 @@ async def test_connecting_shows_presence_and_marks_the_seat_present(
             assert event["kind"] == "seat.attendance_changed"
             assert event["data"]["seat_id"] == seat_a["id"]
             assert event["data"]["attendance"] == "present"
-            seats = {s["id"]: s["attendance"] for s in event["data"]["state"]["seats"]}
+            seats = {s["id"]: s["attendance"] for s in event["data"]["upsert"]["seats"]}
             assert seats[seat_a["id"]] == "present"
             presence = await next_presence(observer, lambda p: seat_a["id"] in p)
             assert presence == sorted([room.observer_seat["id"], seat_a["id"]])
