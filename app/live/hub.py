@@ -35,8 +35,12 @@ PRESENCE_EVERY = 15.0  # seconds between a process's presence announcements
 PRESENCE_TTL = 45.0  # a process not heard from for this long is no longer counted
 POLLER_TTL = 40.0  # a polling seat counts as connected this long after its last poll
 LINGER = 60.0  # seconds a channel stays subscribed after its last client left
+PRESENCE_COALESCE = 0.3  # seconds presence changes are gathered before one announcement
 DROPPED = (-1, "")
 UNBOUND = (-2, "")  # the client's seat lost its binding (link revoked or reissued)
+LEFT = (-3, "")  # the client went away
+PING = (0, '{"type":"ping"}')  # heartbeat, sent to every client by the hub's timer
+PING_EVERY = 20.0
 
 
 def channel_name(convening_id: int) -> str:
@@ -53,6 +57,13 @@ class Client:
         size = CLIENT_QUEUE if maxsize is None else maxsize
         self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(size)
         self.dropped = False
+
+    def leave(self) -> None:
+        """The client went away: wake its sending loop to end it."""
+        self.dropped = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(LEFT)
 
     def unbind(self) -> None:
         """Close this client for good: its seat no longer belongs to this browser."""
@@ -85,6 +96,9 @@ class Channel:
     local_seats: Counter[int] = field(default_factory=Counter)
     pollers: dict[int, float] = field(default_factory=dict)
     linger_task: asyncio.Task[None] | None = None
+    announce_task: asyncio.Task[None] | None = None
+    node: str = ""  # this process's node id
+    sent_presence: list[int] | None = None  # the presence last pushed to clients
     nodes: dict[str, tuple[float, frozenset[int]]] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
     gap_task: asyncio.Task[None] | None = None
@@ -99,11 +113,12 @@ class Channel:
         return frozenset(self.local_seats) | frozenset(self.pollers)
 
     def presence(self) -> list[int]:
-        """Seats connected anywhere, by the latest announcements."""
+        """Seats connected anywhere: this process's as they are now, the others' by their
+        latest announcements."""
         now = time.monotonic()
-        seats: set[int] = set()
-        for heard, node_seats in self.nodes.values():
-            if now - heard <= PRESENCE_TTL:
+        seats: set[int] = set(self.local_presence())
+        for node, (heard, node_seats) in self.nodes.items():
+            if node != self.node and now - heard <= PRESENCE_TTL:
                 seats |= node_seats
         return sorted(seats)
 
@@ -118,6 +133,7 @@ class Hub:
         self.channels: dict[int, Channel] = {}
         self._lock = asyncio.Lock()
         self._presence_task: asyncio.Task[None] | None = None
+        self._ping_task: asyncio.Task[None] | None = None
         self.published = 0
         self.delivered = 0
 
@@ -125,11 +141,13 @@ class Hub:
         """Connect the broker and start announcing presence."""
         await self.broker.connect()
         self._presence_task = asyncio.create_task(self._announce_loop(), name="presence")
+        self._ping_task = asyncio.create_task(self._ping_loop(), name="heartbeat")
 
     async def stop(self) -> None:
         """Tell clients to reconnect elsewhere, stop every subscription, close the broker."""
-        if self._presence_task:
-            self._presence_task.cancel()
+        for task in (self._presence_task, self._ping_task):
+            if task is not None:
+                task.cancel()
         for channel in list(self.channels.values()):
             for client in list(channel.clients):
                 client.offer(*DROPPED)
@@ -175,7 +193,7 @@ class Hub:
         async with self._lock:
             channel = self.channels.get(convening_id)
             if channel is None:
-                channel = Channel(convening_id)
+                channel = Channel(convening_id, node=self.node)
                 self.channels[convening_id] = channel
                 channel.task = asyncio.create_task(
                     self._run(channel), name=f"channel-{convening_id}"
@@ -188,7 +206,7 @@ class Hub:
         if client.seat_id is not None:
             channel.local_seats[client.seat_id] += 1
             if channel.local_seats[client.seat_id] == 1:
-                await self._announce(channel)
+                self._announce_soon(channel)
         return channel
 
     async def detach(self, convening_id: int, client: Client) -> None:
@@ -201,7 +219,7 @@ class Hub:
             channel.local_seats[client.seat_id] -= 1
             if channel.local_seats[client.seat_id] <= 0:
                 del channel.local_seats[client.seat_id]
-                await self._announce(channel)
+                self._announce_soon(channel)
         if not channel.clients and channel.linger_task is None:
             channel.linger_task = asyncio.create_task(self._linger(channel))
 
@@ -213,7 +231,7 @@ class Hub:
         new = seat_id not in channel.local_presence()
         channel.pollers[seat_id] = time.monotonic()
         if new:
-            await self._announce(channel)
+            self._announce_soon(channel)
 
     async def _linger(self, channel: Channel) -> None:
         await asyncio.sleep(LINGER)
@@ -225,7 +243,7 @@ class Hub:
                 await self._close(channel)
 
     async def _close(self, channel: Channel) -> None:
-        for task in (channel.gap_task, channel.task, channel.linger_task):
+        for task in (channel.gap_task, channel.task, channel.linger_task, channel.announce_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -291,9 +309,12 @@ class Hub:
             return
         if kind == "presence":
             channel.nodes[message["node"]] = (time.monotonic(), frozenset(message["seats"]))
-            presence = json.dumps({"type": "presence", "seats": channel.presence()})
-            for client in list(channel.clients):
-                client.offer(0, presence)
+            seats = channel.presence()
+            if seats != channel.sent_presence:  # push only what changed
+                channel.sent_presence = seats
+                presence = json.dumps({"type": "presence", "seats": seats})
+                for client in list(channel.clients):
+                    client.offer(0, presence)
             return
         if kind != "event":
             return
@@ -325,6 +346,16 @@ class Hub:
 
     # Presence -------------------------------------------------------------------------
 
+    def _announce_soon(self, channel: Channel) -> None:
+        """Announce this process's presence shortly: a wave of joins makes one announcement
+        (and one push to each client), not one per join."""
+        if channel.announce_task is None or channel.announce_task.done():
+            channel.announce_task = asyncio.create_task(self._announce_after(channel))
+
+    async def _announce_after(self, channel: Channel) -> None:
+        await asyncio.sleep(PRESENCE_COALESCE)
+        await self._announce(channel)
+
     async def _announce_gone(self, channel: Channel) -> None:
         channel.local_seats.clear()
         channel.pollers.clear()
@@ -339,6 +370,14 @@ class Hub:
         except Exception as error:
             log.warning("presence announcement failed: %s", error)
             self._receive(channel, json.dumps(message))
+
+    async def _ping_loop(self) -> None:
+        """Heartbeats: one timer for every client of this process."""
+        while True:
+            await asyncio.sleep(PING_EVERY)
+            for channel in list(self.channels.values()):
+                for client in list(channel.clients):
+                    client.offer(*PING)
 
     async def _announce_loop(self) -> None:
         while True:

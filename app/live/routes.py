@@ -17,11 +17,10 @@ from starlette.requests import HTTPConnection
 from app.authz import Access, Action, Watch, allows, resolve_access
 from app.db import SessionDep, commit
 from app.live import service
-from app.live.hub import DROPPED, UNBOUND, Client, Hub
+from app.live.hub import DROPPED, LEFT, UNBOUND, Client, Hub
 
 router = APIRouter(prefix="/api/convenings/{convening_id}", tags=["live"])
 
-PING_EVERY = 20.0
 CLOSE_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_SLOW = 4008  # the client fell too far behind; reconnect with `since`
@@ -77,25 +76,16 @@ async def live(
     hub = _hub(websocket)
     client = Client(seat_id=access.seat.id if access.seat else None)
     channel = await hub.attach(convening_id, client)
-    receiver = asyncio.create_task(_drain_incoming(websocket))
-    getter: asyncio.Task[tuple[int, str]] | None = None
+    # The receiver reads (and ignores) what the client sends; when the client leaves it puts
+    # LEFT in the queue, so the loop below needs one plain `await` per message and no
+    # task or timer of its own (heartbeats come from the hub's timer, to every client).
+    receiver = asyncio.create_task(_drain_incoming(websocket, client))
     try:
         last_sent = await _catch_up(websocket, convening_id, since, channel.presence(), access)
         while True:
-            # Wait for the next message or for the client to leave, whichever comes first:
-            # a client that left is detached (and its presence withdrawn) at once.
-            if getter is None:
-                getter = asyncio.create_task(client.queue.get())
-            await asyncio.wait(
-                (getter, receiver), timeout=PING_EVERY, return_when=asyncio.FIRST_COMPLETED
-            )
-            if receiver.done():
+            seq, text = await client.queue.get()
+            if (seq, text) == LEFT:
                 return
-            if not getter.done():
-                await websocket.send_text('{"type":"ping"}')
-                continue
-            seq, text = getter.result()
-            getter = None
             if (seq, text) == UNBOUND:
                 await websocket.close(code=CLOSE_NOT_FOUND)
                 return
@@ -114,16 +104,22 @@ async def live(
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        if getter is not None:
-            getter.cancel()
         receiver.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await receiver
         await hub.detach(convening_id, client)
 
 
-async def _drain_incoming(websocket: WebSocket) -> None:
-    """Read and ignore what the client sends (the socket only pushes), until it leaves."""
+async def _drain_incoming(websocket: WebSocket, client: Client) -> None:
+    """Read and ignore what the client sends (the socket only pushes); when it leaves, tell
+    the sending loop."""
+    try:
+        await _read_until_gone(websocket)
+    finally:
+        client.leave()
+
+
+async def _read_until_gone(websocket: WebSocket) -> None:
     with contextlib.suppress(WebSocketDisconnect, RuntimeError):
         while True:
             message = await websocket.receive()
