@@ -26,6 +26,7 @@ from app.convenings.models import Convening
 from app.live.broker import Broker
 from app.live.log import event_message
 from app.live.models import Event
+from app.live.service import snapshot as snapshot_state
 
 log = logging.getLogger("convene.hub")
 
@@ -99,6 +100,8 @@ class Channel:
     announce_task: asyncio.Task[None] | None = None
     node: str = ""  # this process's node id
     sent_presence: list[int] | None = None  # the presence last pushed to clients
+    snapshot: tuple[int, str] | None = None  # the state serialized at a sequence number
+    snapshot_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     nodes: dict[str, tuple[float, frozenset[int]]] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
     gap_task: asyncio.Task[None] | None = None
@@ -180,6 +183,28 @@ class Hub:
             channel = self.channels.get(convening_id)
             if channel is not None:
                 self._receive(channel, text)
+
+    async def snapshot(self, convening_id: int) -> tuple[int, str]:
+        """The room's state as JSON and its sequence number, built once per number.
+
+        A cached snapshot serves while it is no older than the channel's last delivered
+        event: a client attached to the channel receives every later event from its queue.
+        Connections arriving together wait for one build instead of each reading the
+        database.
+        """
+        channel = self.channels.get(convening_id)
+        if channel is None:
+            async with self.sessionmaker() as session:
+                seq, state = await snapshot_state(session, convening_id)
+            return seq, json.dumps(state, separators=(",", ":"))
+        async with channel.snapshot_lock:
+            cached = channel.snapshot
+            if cached is not None and cached[0] >= channel.last_seq:
+                return cached
+            async with self.sessionmaker() as session:
+                seq, state = await snapshot_state(session, convening_id)
+            channel.snapshot = (seq, json.dumps(state, separators=(",", ":")))
+            return channel.snapshot
 
     def presence_of(self, convening_id: int) -> list[int]:
         """Seats connected to the convening's room, as this process knows it."""

@@ -131,17 +131,16 @@ async def _catch_up(
     websocket: WebSocket, convening_id: int, since: int | None, presence: list[int], access: Access
 ) -> int:
     async with websocket.app.state.sessionmaker() as session:
-        if await service.needs_snapshot(session, convening_id, since):
-            seq, state = await service.snapshot(session, convening_id)
-            message = {
-                "type": "snapshot",
-                "seq": seq,
-                "state": state,
-                "presence": presence,
-                "you": _you(access),
-            }
-            await websocket.send_text(json.dumps(message, separators=(",", ":")))
-            return seq
+        needs_snapshot = await service.needs_snapshot(session, convening_id, since)
+    if needs_snapshot:
+        # The state is serialized once per sequence number and shared by every connection.
+        seq, state_text = await _hub(websocket).snapshot(convening_id)
+        extra = json.dumps({"presence": presence, "you": _you(access)}, separators=(",", ":"))
+        await websocket.send_text(
+            f'{{"type":"snapshot","seq":{seq},"state":{state_text},{extra[1:]}'
+        )
+        return seq
+    async with websocket.app.state.sessionmaker() as session:
         assert since is not None
         last_sent = since
         await websocket.send_text(
