@@ -4,7 +4,6 @@ The app is built with `smtp_host`/`smtp_port` pointing at the test server; its o
 worker's background loop is stopped so that each test decides when the worker runs.
 """
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,14 +23,7 @@ from tests.notify.smtp_inbox import (
     invitation_rows,
     outbox_rows,
     send,
-    smtp_server,
 )
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    with smtp_server() as served:
-        yield served
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ Every email goes to a real SMTP server on 127.0.0.1. Several workers share one d
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -29,14 +29,7 @@ from tests.notify.smtp_inbox import (
     invitation_rows,
     outbox_rows,
     send,
-    smtp_server,
 )
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    with smtp_server() as served:
-        yield served
 
 
 @pytest.fixture
