@@ -20,7 +20,7 @@ from app.convenings.service import emit, get_seat
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.live.log import append_event, lock_convening
-from app.record.views import commitment_view
+from app.record.views import commitment_view, latest_reports
 from app.security import derive_token, new_nonce, token_hash
 
 PURPOSE = "progress"
@@ -45,13 +45,7 @@ async def _view(
     session: AsyncSession, convening: Convening, commitment: Commitment
 ) -> dict[str, Any]:
     people = await load_people(session, convening.id, convening.attribution)  # type: ignore[arg-type]
-    latest = (
-        await session.exec(
-            select(ProgressReport)
-            .where(ProgressReport.commitment_id == commitment.id)
-            .order_by(col(ProgressReport.reported_at).desc(), col(ProgressReport.id).desc())
-        )
-    ).first()
+    latest = (await latest_reports(session, [commitment])).get(commitment.id)  # type: ignore[arg-type]
     return commitment_view(commitment, latest, people, Audience.room)
 
 
@@ -199,16 +193,7 @@ async def list_commitments(
             .order_by(col(Commitment.id))
         )
     ).all()
-    latest: dict[int, ProgressReport] = {}
-    if rows:
-        for report in (
-            await session.exec(
-                select(ProgressReport)
-                .where(col(ProgressReport.commitment_id).in_([c.id for c in rows]))
-                .order_by(col(ProgressReport.reported_at), col(ProgressReport.id))
-            )
-        ).all():
-            latest[report.commitment_id] = report
+    latest = await latest_reports(session, rows)
     people = await load_people(session, convening.id, convening.attribution)  # type: ignore[arg-type]
     now = utcnow()
     result = []

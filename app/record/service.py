@@ -181,6 +181,17 @@ def voter_key(secret_key: str, check_id: int, seat_id: int) -> str:
     return derive_token(secret_key, "check", f"{check_id}:{seat_id}")
 
 
+async def _response_of(session: AsyncSession, check_id: int, key: str) -> CheckResponse | None:
+    """The answer a voter key gave to a check, if any."""
+    return (
+        await session.exec(
+            select(CheckResponse).where(
+                CheckResponse.check_id == check_id, CheckResponse.voter_key == key
+            )
+        )
+    ).first()
+
+
 async def answer_check(
     session: AsyncSession,
     access: Access,
@@ -202,13 +213,7 @@ async def answer_check(
     assert seat is not None and seat.id is not None
     anonymous = _anonymous(convening)
     key = voter_key(secret_key, check_id, seat.id)
-    existing = (
-        await session.exec(
-            select(CheckResponse).where(
-                CheckResponse.check_id == check_id, CheckResponse.voter_key == key
-            )
-        )
-    ).first()
+    existing = await _response_of(session, check_id, key)
     if existing is not None and anonymous:
         raise Conflict("you have already answered; under the anonymous rule an answer is final")
     response = existing or CheckResponse(check_id=check_id, voter_key=key, answer=answer)
@@ -235,14 +240,7 @@ async def my_answer(
 ) -> CheckResponse | None:
     """The caller's own answer to a check, if any."""
     assert access.seat is not None and access.seat.id is not None
-    key = voter_key(secret_key, check_id, access.seat.id)
-    return (
-        await session.exec(
-            select(CheckResponse).where(
-                CheckResponse.check_id == check_id, CheckResponse.voter_key == key
-            )
-        )
-    ).first()
+    return await _response_of(session, check_id, voter_key(secret_key, check_id, access.seat.id))
 
 
 async def close_check(

@@ -1,6 +1,7 @@
 """Room views of the record (what every seat sees live), with attribution applied."""
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import col, select
@@ -185,6 +186,23 @@ def commitment_view(
     }
 
 
+async def latest_reports(
+    session: AsyncSession, commitments: Sequence[Commitment]
+) -> dict[int, ProgressReport]:
+    """Each commitment's latest progress report (by the time it was reported), in one query."""
+    latest: dict[int, ProgressReport] = {}
+    if commitments:
+        for report in (
+            await session.exec(
+                select(ProgressReport)
+                .where(col(ProgressReport.commitment_id).in_([c.id for c in commitments]))
+                .order_by(col(ProgressReport.reported_at), col(ProgressReport.id))
+            )
+        ).all():
+            latest[report.commitment_id] = report
+    return latest
+
+
 async def record_parts(
     session: AsyncSession, convening_id: int, people: People, audience: Audience
 ) -> dict[str, list[dict[str, Any]]]:
@@ -245,16 +263,7 @@ async def record_parts(
             .order_by(col(Commitment.id))
         )
     ).all()
-    latest: dict[int, ProgressReport] = {}
-    if commitments:
-        for report in (
-            await session.exec(
-                select(ProgressReport)
-                .where(col(ProgressReport.commitment_id).in_([c.id for c in commitments]))
-                .order_by(col(ProgressReport.reported_at), col(ProgressReport.id))
-            )
-        ).all():
-            latest[report.commitment_id] = report
+    latest = await latest_reports(session, commitments)
     return {
         "contributions": [contribution_view(c, people, audience) for c in contributions],
         "checks": [
