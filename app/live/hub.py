@@ -161,13 +161,16 @@ class Hub:
 
     async def publish(self, convening_id: int, message: dict[str, Any]) -> None:
         """Publish a committed event to every process (this one included)."""
-        text = json.dumps(message, separators=(",", ":"))
         self.published += 1
+        await self._send(convening_id, json.dumps(message, separators=(",", ":")))
+
+    async def _send(self, convening_id: int, text: str) -> None:
+        """Put a message on the convening's channel in every process. If the broker is down,
+        this process's clients still get it; the others catch up from the log when they
+        reconnect or poll."""
         try:
             await self.broker.publish(channel_name(convening_id), text)
         except Exception as error:
-            # The broker is down: local clients still get the event; others catch up from
-            # the log when they reconnect or poll.
             log.warning("broker publish failed, delivering locally only: %s", error)
             channel = self.channels.get(convening_id)
             if channel is not None:
@@ -175,14 +178,7 @@ class Hub:
 
     async def unbind_seat(self, convening_id: int, seat_id: int) -> None:
         """Close every connection of a seat whose browser binding was revoked, everywhere."""
-        text = json.dumps({"type": "unbind", "seat_id": seat_id})
-        try:
-            await self.broker.publish(channel_name(convening_id), text)
-        except Exception as error:
-            log.warning("broker publish failed, unbinding locally only: %s", error)
-            channel = self.channels.get(convening_id)
-            if channel is not None:
-                self._receive(channel, text)
+        await self._send(convening_id, json.dumps({"type": "unbind", "seat_id": seat_id}))
 
     async def snapshot(self, convening_id: int) -> tuple[int, str]:
         """The room's state as JSON and its sequence number, built once per number.
@@ -390,11 +386,7 @@ class Hub:
         local = channel.local_presence()
         message = {"type": "presence", "node": self.node, "seats": sorted(local)}
         channel.nodes[self.node] = (time.monotonic(), local)
-        try:
-            await self.broker.publish(channel_name(channel.convening_id), json.dumps(message))
-        except Exception as error:
-            log.warning("presence announcement failed: %s", error)
-            self._receive(channel, json.dumps(message))
+        await self._send(channel.convening_id, json.dumps(message))
 
     async def _ping_loop(self) -> None:
         """Heartbeats: one timer for every client of this process."""
