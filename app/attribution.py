@@ -66,6 +66,17 @@ def group_label(group: StakeholderGroup | None) -> str:
     return f"{article} {name} participant"
 
 
+def reader_label(rule: str, name: str, group: StakeholderGroup | None) -> str:
+    """How a report-back reader's answer is signed wherever other people can read it (the
+    annex of the next version): by name only on the record, by stakeholder group under the
+    Chatham House Rule, by nobody under anonymity."""
+    if rule == AttributionRule.attributed:
+        return f"{name} ({group.name})" if group else name
+    if rule == AttributionRule.chatham_house and group is not None:
+        return f"A reader from {group.name}"
+    return "A reader"
+
+
 def person(
     people: People,
     seat_id: int | None,

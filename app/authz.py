@@ -17,7 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.accounts.models import Convener
 from app.accounts.service import convener_for_api_token, convener_for_session
 from app.convenings.models import Convening, Role, Seat, SeatCredential
-from app.db import SessionDep
+from app.db import SessionDep, utcnow
+from app.reports.models import Reader
 from app.security import token_hash
 
 SESSION_COOKIE = "convene_session"
@@ -28,8 +29,14 @@ def seat_cookie_name(convening_id: int) -> str:
     return f"convene_seat_{convening_id}"
 
 
+def reader_cookie_name(convening_id: int) -> str:
+    """The cookie that holds a report-back reader's link token in one convening."""
+    return f"convene_reader_{convening_id}"
+
+
 class Actor(StrEnum):
-    """Every kind of caller the table speaks of: the seat roles plus a report-back reader."""
+    """Every kind of caller the table speaks of: the seat roles, a report-back reader (by
+    their own link) and anyone holding the report-back's public link."""
 
     convener = Role.convener.value
     facilitator = Role.facilitator.value
@@ -37,6 +44,7 @@ class Actor(StrEnum):
     participant = Role.participant.value
     observer = Role.observer.value
     reader = "reader"
+    public = "public"
 
 
 class Action(StrEnum):
@@ -53,6 +61,8 @@ class Action(StrEnum):
     publish_report = "publish_report"
     watch = "watch"  # see the convening and the live room
     read_report = "read_report"
+    answer_report = "answer_report"  # acknowledge the report-back, respond, take a position
+    manage_readers = "manage_readers"  # readers, their links, the public link, replies, reach
 
 
 _SEATED = frozenset(
@@ -72,7 +82,9 @@ PERMISSIONS: dict[Action, frozenset[Actor]] = {
     Action.draft_report: frozenset({Actor.convener, Actor.rapporteur}),
     Action.publish_report: frozenset({Actor.convener}),
     Action.watch: _SEATED,
-    Action.read_report: _SEATED | {Actor.reader},
+    Action.read_report: _SEATED | {Actor.reader, Actor.public},
+    Action.answer_report: frozenset({Actor.reader}),
+    Action.manage_readers: frozenset({Actor.convener}),
 }
 
 
@@ -88,6 +100,8 @@ ACTION_WORDS: dict[Action, str] = {
     Action.publish_report: "publish the report-back",
     Action.watch: "watch the room",
     Action.read_report: "read the report-back",
+    Action.answer_report: "answer the report-back (only its readers do)",
+    Action.manage_readers: "manage the report-back's readers and reply to their answers",
 }
 
 
@@ -109,6 +123,7 @@ class Access:
     actor: Actor
     convener: Convener | None
     seat: Seat | None
+    reader: Reader | None = None
 
 
 async def current_convener(request: Request, session: AsyncSession) -> Convener | None:
@@ -142,6 +157,27 @@ async def current_seat(request: Request, session: AsyncSession, convening_id: in
     return result.first()
 
 
+async def reader_by_token(session: AsyncSession, token: str) -> Reader | None:
+    """The reader whose link this token is, while the link works (not revoked or expired)."""
+    reader = (
+        await session.exec(select(Reader).where(Reader.token_hash == token_hash(token)))
+    ).first()
+    if reader is None or reader.revoked_at is not None or reader.expires_at <= utcnow():
+        return None
+    return reader
+
+
+async def current_reader(
+    request: Request, session: AsyncSession, convening_id: int
+) -> Reader | None:
+    """The report-back reader this browser opened the link of, in the convening, if any."""
+    cookie = request.cookies.get(reader_cookie_name(convening_id))
+    if not cookie:
+        return None
+    reader = await reader_by_token(session, cookie)
+    return reader if reader is not None and reader.convening_id == convening_id else None
+
+
 async def resolve_access(request: Request, session: AsyncSession, convening_id: int) -> Access:
     """The caller's role on the convening; 404 if the convening is unknown or invisible."""
     convening = await session.get(Convening, convening_id)
@@ -152,6 +188,9 @@ async def resolve_access(request: Request, session: AsyncSession, convening_id: 
         seat = await current_seat(request, session, convening_id)
         if seat is not None:
             return Access(convening, Actor(seat.role), convener, seat)
+        reader = await current_reader(request, session, convening_id)
+        if reader is not None:
+            return Access(convening, Actor.reader, convener, None, reader)
     raise HTTPException(status.HTTP_404_NOT_FOUND, "convening not found")
 
 
@@ -196,3 +235,5 @@ RecordCommitment = Annotated[Access, Depends(Allowed(Action.record_commitment))]
 ReportProgress = Annotated[Access, Depends(Allowed(Action.report_progress))]
 DraftReport = Annotated[Access, Depends(Allowed(Action.draft_report))]
 ReadReport = Annotated[Access, Depends(Allowed(Action.read_report))]
+AnswerReport = Annotated[Access, Depends(Allowed(Action.answer_report))]
+ManageReaders = Annotated[Access, Depends(Allowed(Action.manage_readers))]

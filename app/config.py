@@ -34,6 +34,7 @@ class Settings(BaseSettings):
 
     session_days: int = 14
     invitation_days: int = 30
+    reader_link_days: int = 365  # a report-back is read, and answered, long after
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

@@ -26,6 +26,9 @@ from app.live.routes import router as live_router
 from app.notify.outbox import OutboxWorker
 from app.pages import router as pages_router
 from app.record.routes import router as record_router
+from app.reports.pages import router as report_pages_router
+from app.reports.reader_routes import public as public_report_router
+from app.reports.reader_routes import router as readers_router
 from app.reports.routes import router as reports_router
 
 
@@ -109,7 +112,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(record_router)
     app.include_router(commitments_router)
     app.include_router(reports_router)
+    app.include_router(readers_router)
+    app.include_router(public_report_router)
     app.include_router(pages_router)
+    app.include_router(report_pages_router)
     # Pages and scripts reach weak connections compressed (websockets are not affected).
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.mount("/static", StaticFiles(directory=ROOT / "frontend" / "static"), name="static")

@@ -24,7 +24,14 @@ from app.record.models import (
     Outcome,
     ParkingLotItem,
 )
-from app.reports.models import ReportDraft, ReportVersion
+from app.reports.models import (
+    AnswerReply,
+    PublicLink,
+    Reader,
+    ReaderAnswer,
+    ReportDraft,
+    ReportVersion,
+)
 
 metadata = SQLModel.metadata
 
@@ -38,6 +45,10 @@ __all__ = [
     "Outcome",
     "ParkingLotItem",
     "ProgressReport",
+    "AnswerReply",
+    "PublicLink",
+    "Reader",
+    "ReaderAnswer",
     "ReportDraft",
     "ReportVersion",
     "AccountSession",

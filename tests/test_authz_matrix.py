@@ -38,7 +38,15 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIWebSocketRoute
 from starlette.routing import BaseRoute, Mount, WebSocketRoute, compile_path
 
-from app.authz import ACTION_WORDS, PERMISSIONS, Action, Actor, Allowed, _signed_in
+from app.authz import (
+    ACTION_WORDS,
+    PERMISSIONS,
+    Action,
+    Actor,
+    Allowed,
+    _signed_in,
+    reader_cookie_name,
+)
 from app.main import create_app
 from tests.conftest import (
     BASE_URL,
@@ -56,13 +64,14 @@ REFUSALS = (401, 403, 404)
 
 # ARCHITECTURE.md, "Roles and permissions: one table" ("own organization" and "own commitment"
 # are narrowed further by the services; the role itself is allowed).
-CON, FAC, RAP, PAR, OBS, READER = (
+CON, FAC, RAP, PAR, OBS, READER, PUBLIC = (
     Actor.convener,
     Actor.facilitator,
     Actor.rapporteur,
     Actor.participant,
     Actor.observer,
     Actor.reader,
+    Actor.public,
 )
 DESIGNED_TABLE: dict[Action, set[Actor]] = {
     Action.prepare: {CON},
@@ -75,7 +84,9 @@ DESIGNED_TABLE: dict[Action, set[Actor]] = {
     Action.draft_report: {CON, RAP},
     Action.publish_report: {CON},
     Action.watch: {CON, FAC, RAP, PAR, OBS},
-    Action.read_report: {CON, FAC, RAP, PAR, OBS, READER},
+    Action.read_report: {CON, FAC, RAP, PAR, OBS, READER, PUBLIC},
+    Action.answer_report: {READER},
+    Action.manage_readers: {CON},
 }
 
 
@@ -200,6 +211,10 @@ EXEMPT: dict[tuple[str, str], Exempt] = {
     ("POST", "/api/invitations/redeem"): Exempt("reached by the invitation token itself", 422),
     ("GET", "/api/progress/{token}"): Exempt("reached by the commitment's progress link", 404),
     ("POST", "/api/progress/{token}"): Exempt("reached by the commitment's progress link", 422),
+    ("GET", "/api/public/report/{token}"): Exempt("reached by the public link's token", 404),
+    ("GET", "/api/public/report/{token}/versions/{number}/export.{fmt}"): Exempt(
+        "reached by the public link's token", 404
+    ),
     ("GET", "/healthz"): Exempt("liveness probe, public", 200),
     ("GET", "/openapi.json"): Exempt(DOCS, 200),
     ("HEAD", "/openapi.json"): Exempt(DOCS, 200),
@@ -216,7 +231,12 @@ EXEMPT: dict[tuple[str, str], Exempt] = {
     ("GET", "/join/{token}"): Exempt(f"{PAGE}: reached by the invitation token itself", 404),
     ("GET", "/progress/{token}"): Exempt(f"{PAGE}: reached by the commitment's progress link", 404),
 }
-EXEMPT_PARAMS = {"token": "not-a-real-invitation-token-0000", "token_id": "1"}
+EXEMPT_PARAMS = {
+    "token": "not-a-real-invitation-token-0000",
+    "token_id": "1",
+    "number": "1",
+    "fmt": "pdf",
+}
 
 
 @dataclass(frozen=True)
@@ -339,6 +359,7 @@ CALLERS = [
     Caller("rapporteur", Actor.rapporteur),
     Caller("participant", Actor.participant),
     Caller("observer", Actor.observer),
+    Caller("reader", Actor.reader),
     Caller("other convener", None, account=True),
     Caller("anonymous", None),
     Caller("seat of another convening", None),
@@ -376,6 +397,11 @@ class World:
         await self._create(f"/seats/{seat['id']}/invitation", {})
         return int(seat["id"])
 
+    async def reader_id(self) -> int:
+        n = _serial()
+        body = {"name": f"Reader {n}", "email": f"reader{n}@example.org"}
+        return int((await self._create("/report/readers", body))["id"])
+
     async def item_id(self) -> int:
         item = await self._create("/agenda", {"kind": "discussion", "title": "Dry-season quotas"})
         return int(item["id"])
@@ -387,6 +413,7 @@ class World:
             "group_id": self.group_id,
             "seat_id": self.seat_id,
             "item_id": self.item_id,
+            "reader_id": self.reader_id,
         }
         params: dict[str, Any] = {"convening_id": self.convening_id}
         placeholders: list[str] = []
@@ -456,6 +483,18 @@ class Worlds:
         assert redeemed.status_code == 200, redeemed.text
         return browser
 
+    async def reader(self, convening_id: int) -> httpx.AsyncClient:
+        """A browser holding a report-back reader's link (the reader page's cookie)."""
+        n = _serial()
+        body = {"name": f"Reader {n}", "email": f"reader{n}@example.org"}
+        added = await self.owner.post(f"/api/convenings/{convening_id}/report/readers", json=body)
+        assert added.status_code == 201, added.text
+        browser = self.browser()
+        browser.cookies.set(
+            reader_cookie_name(convening_id), added.json()["link"].rsplit("/", 1)[1]
+        )
+        return browser
+
     async def start(self) -> None:
         self.owner = await self.signed_in("owner@example.org")
         other = await self.signed_in("other@example.org")
@@ -474,6 +513,7 @@ class Worlds:
             browsers = dict(self.shared)
             for name, role in SEATS.items():
                 browsers[name] = await self.seat(convening_id, role)
+            browsers["reader"] = await self.reader(convening_id)
             self.worlds[endpoint.key] = World(self.owner, convening_id, browsers)
         return self.worlds[endpoint.key]
 

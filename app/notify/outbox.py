@@ -27,6 +27,8 @@ from app.convenings.service import ground_rules_text
 from app.db import utcnow
 from app.notify.models import DeliveryState, OutboxMessage
 from app.notify.service import INVITATION
+from app.reports.models import Reader
+from app.reports.readers import REPORT_EMAIL, reader_link, reader_state
 
 log = logging.getLogger("convene.outbox")
 LEASE = timedelta(minutes=2)
@@ -44,6 +46,8 @@ def backoff_seconds(attempts: int, settings: Settings) -> float:
 
 async def render(session: AsyncSession, message: OutboxMessage, settings: Settings) -> EmailMessage:
     """Build the email for a message; raises Cancelled when it must not be sent."""
+    if message.kind == REPORT_EMAIL:
+        return await render_report(session, message, settings)
     if message.kind != INVITATION or message.invitation_id is None:
         raise Cancelled(f"unknown kind of message: {message.kind}")
     invitation = await session.get(Invitation, message.invitation_id)
@@ -83,6 +87,39 @@ async def render(session: AsyncSession, message: OutboxMessage, settings: Settin
     email["From"] = settings.smtp_from
     email["To"] = message.to_address
     email["Subject"] = f"Your seat at {convening.title}"
+    email.set_content(body)
+    return email
+
+
+async def render_report(
+    session: AsyncSession, message: OutboxMessage, settings: Settings
+) -> EmailMessage:
+    """A reader's email: the report-back is published, here is their own link."""
+    reader = await session.get(Reader, int(message.payload.get("reader_id", 0)))  # type: ignore[call-overload]
+    if reader is None:
+        raise Cancelled("the reader no longer exists")
+    state = reader_state(reader, utcnow())
+    if state != "active":
+        raise Cancelled(f"the reader's link is {state}")
+    if not reader.email:
+        raise Cancelled("the reader no longer has an email address")
+    message.to_address = reader.email
+    convening = await session.get(Convening, reader.convening_id)
+    assert convening is not None
+    number = message.payload.get("version")
+    body = (
+        f"Dear {reader.name},\n\n"
+        f'The report-back of "{convening.title}" is published (version {number}). It tells '
+        f"what was said, agreed, disputed and promised, including every dissent.\n\n"
+        f"Read it with your own link (do not forward it):\n{reader_link(settings, reader)}\n\n"
+        f"There you can acknowledge it, respond to any section and say whether you agree "
+        f"with each outcome. The convener sees your answers and can reply; they appear in "
+        f"the annex of the next version.\n"
+    )
+    email = EmailMessage()
+    email["From"] = settings.smtp_from
+    email["To"] = message.to_address
+    email["Subject"] = f"Report-back: {convening.title}"
     email.set_content(body)
     return email
 

@@ -8,11 +8,12 @@ import asyncio
 from enum import StrEnum
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from app.authz import Access, DraftReport, PublishReport, ReadReport
 from app.convenings.routes import SettingsDep
 from app.db import SessionDep
+from app.notify.service import wake_after_commit
 from app.reports import exports, service
 from app.reports.models import ReportDraft, ReportVersion
 from app.reports.schemas import DraftRead, DraftWrite, VersionRead, VersionSummary
@@ -107,9 +108,13 @@ async def _version_read(session: SessionDep, access: Access, version: ReportVers
 
 
 @router.post("/versions", response_model=VersionRead, status_code=status.HTTP_201_CREATED)
-async def publish(access: PublishReport, session: SessionDep) -> VersionRead:
-    """Publish the current draft as the next version; it never changes afterwards."""
-    version = await service.publish(session, access)
+async def publish(
+    access: PublishReport, session: SessionDep, settings: SettingsDep, request: Request
+) -> VersionRead:
+    """Publish the current draft as the next version; it never changes afterwards. Absent
+    seats become readers, and every reader with an address is emailed their link."""
+    version = await service.publish(session, access, settings)
+    wake_after_commit(session, request.app)
     return await _version_read(session, access, version)
 
 

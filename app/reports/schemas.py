@@ -2,9 +2,10 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, EmailStr, Field
 
 from app.convenings.schemas import Strict
+from app.reports.models import Position, ReaderSource
 
 MAX_MARKDOWN = 2_000_000
 
@@ -33,3 +34,117 @@ class VersionRead(VersionSummary):
     previous: int | None  # the number of the version it is compared with
     diff: str  # unified diff of the Markdown from the previous version ("" for the first)
     exports: dict[str, str]  # format → URL
+
+
+# Readers and their answers ----------------------------------------------------------------
+
+
+class ReaderWrite(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+    group_id: int | None = None
+
+
+class ReaderRead(BaseModel):
+    id: int
+    name: str
+    email: str | None
+    group_id: int | None
+    source: ReaderSource
+    state: str  # active, revoked or expired
+    link: str | None  # while it works
+    expires_at: datetime
+    first_read_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_version: int | None
+    answers: int
+    delivery: str | None  # the latest report-back email's delivery state
+    delivery_error: str
+
+
+class SendLinks(Strict):
+    reader_ids: list[int] | None = Field(default=None, max_length=10_000)
+
+
+class Queued(BaseModel):
+    queued: int
+
+
+class Added(BaseModel):
+    added: int
+
+
+class PublicWrite(Strict):
+    on: bool
+
+
+class PublicRead(BaseModel):
+    on: bool
+    link: str | None
+
+
+class Acknowledge(Strict):
+    version: int = Field(ge=1)
+
+
+class AnswerWrite(Strict):
+    version: int = Field(ge=1)
+    section: str | None = Field(default=None, min_length=1, max_length=300)
+    outcome_id: int | None = None
+    position: Position | None = None
+    text: str = Field(default="", max_length=10_000)
+
+
+class ReplyWrite(Strict):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class ReplyRead(BaseModel):
+    id: int
+    text: str
+    created_at: datetime
+
+
+class AnswerRead(BaseModel):
+    id: int
+    version: int
+    section: str | None
+    outcome_id: int | None
+    outcome: str | None  # the outcome's statement
+    position: Position | None
+    text: str
+    created_at: datetime
+    replies: list[ReplyRead]
+
+
+class AnswerForConvener(AnswerRead):
+    reader_id: int
+    reader: str
+    reader_email: str | None
+    group_id: int | None
+
+
+class MyReport(BaseModel):
+    """What the report-back page needs for its caller."""
+
+    role: str
+    can_answer: bool
+    latest_version: int | None
+    sections: list[str]
+    outcomes: list[dict[str, str | int | None]]  # id, statement, level of the latest version
+    acknowledged_version: int | None
+    answers: list[AnswerRead]
+
+
+class ReachRow(BaseModel):
+    group_id: int | None
+    group: str
+    readers: int
+    read: int
+    acknowledged: int
+    answered: int
+
+
+class Reach(BaseModel):
+    groups: list[ReachRow]
+    total: dict[str, int]

@@ -9,11 +9,13 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.authz import Access
+from app.config import Settings
 from app.convenings.models import ConveningStatus
 from app.convenings.service import emit, transition
 from app.db import utcnow
 from app.errors import Conflict, NotFound
 from app.live.log import lock_convening
+from app.reports import readers
 from app.reports.draft import build_snapshot, render_markdown
 from app.reports.models import ReportDraft, ReportVersion
 
@@ -88,9 +90,10 @@ async def get_version(session: AsyncSession, convening_id: int, number: int) -> 
     return version
 
 
-async def publish(session: AsyncSession, access: Access) -> ReportVersion:
+async def publish(session: AsyncSession, access: Access, settings: Settings) -> ReportVersion:
     """Publish the current draft as version N+1 (immutable), with a snapshot of the record as
-    the outside audience sees it; a closed convening becomes reported on the first one."""
+    the outside audience sees it and an annex of the readers' answers so far; a closed
+    convening becomes reported on the first one, and the readers are sent their links."""
     convening = await lock_convening(session, access.convening)
     assert convening.id is not None
     draft = await get_draft(session, convening.id)
@@ -100,10 +103,11 @@ async def publish(session: AsyncSession, access: Access) -> ReportVersion:
         select(func.max(ReportVersion.number)).where(ReportVersion.convening_id == convening.id)
     )
     by_owner = access.convener is not None and access.seat is None
+    annex = await readers.annex_markdown(session, convening)
     version = ReportVersion(
         convening_id=convening.id,
         number=int(last or 0) + 1,
-        markdown=draft.markdown,
+        markdown=draft.markdown.rstrip() + "\n\n" + annex if annex else draft.markdown,
         snapshot=await build_snapshot(session, convening),
         published_by_convener_id=access.convener.id if by_owner else None,  # type: ignore[union-attr]
         published_by_seat_id=access.seat.id if access.seat else None,
@@ -113,6 +117,10 @@ async def publish(session: AsyncSession, access: Access) -> ReportVersion:
     await emit(session, access, "report.published", {"number": version.number})
     if convening.status == ConveningStatus.closed:
         await transition(session, access, ConveningStatus.reported)
+    # Those who were not at the table hear back: absent seats become readers, and every
+    # reader with an address gets their link to this version through the outbox.
+    await readers.add_absent_seats(session, access, settings)
+    await readers.send_links(session, access)
     return version
 
 
