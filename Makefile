@@ -6,7 +6,7 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 export PORT
 
-.PHONY: run test install test-deps chromium lint bench clean
+.PHONY: run test install test-deps chromium lint bench messages clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ test: test-deps lint
 
 bench: test-deps
 	$(BIN)/python -m bench
+
+# Refresh the translation template and the French and Spanish catalogs from the code and
+# templates (translate the new entries in app/locale/*/LC_MESSAGES/messages.po afterwards).
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o app/locale/messages.pot .
+	$(BIN)/pybabel update -i app/locale/messages.pot -d app/locale --no-location --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

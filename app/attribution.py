@@ -21,6 +21,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.convenings.models import AttributionRule, Seat, StakeholderGroup
+from app.i18n import _
 
 
 class Audience(StrEnum):
@@ -73,8 +74,8 @@ def reader_label(rule: str, name: str, group: StakeholderGroup | None) -> str:
     if rule == AttributionRule.attributed:
         return f"{name} ({group.name})" if group else name
     if rule == AttributionRule.chatham_house and group is not None:
-        return f"A reader from {group.name}"
-    return "A reader"
+        return _("A reader from {group}").format(group=group.name)
+    return _("A reader")
 
 
 def person(

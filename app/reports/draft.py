@@ -18,44 +18,53 @@ from app.attribution import Audience, Kind, load_people, person
 from app.commitments.lights import traffic_light
 from app.convenings.models import Attendance, AttributionRule, Convening, Role
 from app.db import utcnow
+from app.i18n import N_, _, ngettext, use_language
 from app.live.state import airtime
 from app.record.models import Answer
 from app.record.views import record_parts
 
+# Words defined here are marked with N_ and translated where they are used, in the convening's
+# language (`render_markdown` sets it).
 LEVEL_WORDS = {
-    "consensus": "Consensus",
-    "consensus_with_reservations": "Consensus with reservations",
-    "no_consensus": "No consensus",
-    "majority_decision": "Decision by majority (no consensus)",
+    "consensus": N_("Consensus"),
+    "consensus_with_reservations": N_("Consensus with reservations"),
+    "no_consensus": N_("No consensus"),
+    "majority_decision": N_("Decision by majority (no consensus)"),
 }
 ANSWER_WORDS = {
-    Answer.endorse: "Endorse",
-    Answer.agree: "Agree",
-    Answer.agree_with_reservations: "Agree with reservations",
-    Answer.stand_aside: "Stand aside",
-    Answer.disagree: "Disagree",
-    Answer.block: "Block",
+    Answer.endorse: N_("Endorse"),
+    Answer.agree: N_("Agree"),
+    Answer.agree_with_reservations: N_("Agree with reservations"),
+    Answer.stand_aside: N_("Stand aside"),
+    Answer.disagree: N_("Disagree"),
+    Answer.block: N_("Block"),
 }
 RULE_WORDS = {
-    AttributionRule.attributed: (
+    AttributionRule.attributed: N_(
         "This convening was held on the record: statements are attributed to the people who "
         "made them."
     ),
-    AttributionRule.chatham_house: (
+    AttributionRule.chatham_house: N_(
         "This convening was held under the Chatham House Rule: what was said may be used, but "
         "no statement is attributed to a person or their organization; speakers are described "
         "by stakeholder group only."
     ),
-    AttributionRule.anonymous: (
+    AttributionRule.anonymous: N_(
         "This convening was held anonymously: no statement, answer or dissent is linked to anyone."
     ),
 }
 KIND_WORDS = {
-    "statement": "statement",
-    "question": "question",
-    "proposal": "proposal",
-    "clarification": "clarification",
+    "statement": N_("statement"),
+    "question": N_("question"),
+    "proposal": N_("proposal"),
+    "clarification": N_("clarification"),
 }
+LIGHT_WORDS = {"green": N_("green"), "yellow": N_("yellow"), "red": N_("red")}
+
+
+def _word(table: dict[Any, str], key: Any) -> str:
+    """A table's word for `key`, translated; the key itself when the table has none."""
+    return _(table[key]) if key in table else str(key)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -127,7 +136,7 @@ async def _participation(
 ) -> dict[str, Any]:
     """Groups at the table, absent seats (named only where the rule allows), airtime by group."""
     assert convening.id is not None
-    _, per_group, _ = await airtime(session, convening.id)
+    _seats, per_group, _total = await airtime(session, convening.id)
     seats = sorted(
         (s for s in people.seats.values() if s.role == Role.participant),
         key=lambda s: (s.position, s.id or 0),
@@ -157,7 +166,7 @@ async def _participation(
     rows = []
     keys: list[tuple[int | None, str]] = [(g.id, g.name) for g in groups]
     if seated.get(None) or per_group.get(None):
-        keys.append((None, "No group"))
+        keys.append((None, N_("No group")))
     for group_id, name in keys:
         seconds = per_group.get(group_id, 0.0)
         rows.append(
@@ -194,11 +203,12 @@ def esc(text: object) -> str:
 
 def _who(by: dict[str, Any] | None) -> str:
     if by is None:
-        return "A participant"
+        return _("A participant")
     if "name" in by:
         return f"{by['name']} ({by['affiliation']})" if by.get("affiliation") else by["name"]
-    label = str(by.get("label") or "a participant")
-    return label[:1].upper() + label[1:]
+    if by.get("group"):
+        return _("A participant from {group}").format(group=by["group"])
+    return _("A participant")
 
 
 def _minutes(seconds: float) -> str:
@@ -208,15 +218,18 @@ def _minutes(seconds: float) -> str:
 
 def _tally_table(tally: dict[str, Any]) -> list[str]:
     answers = list(Answer)
-    head = "| Stakeholder group | " + " | ".join(ANSWER_WORDS[a] for a in answers) + " |"
+    head = (
+        "| " + " | ".join([_("Stakeholder group"), *(_(ANSWER_WORDS[a]) for a in answers)]) + " |"
+    )
     lines = [head, "|---" * (len(answers) + 1) + "|"]
     for row in tally.get("by_group") or []:
         counts = row.get("counts") or {}
         cells = " | ".join(str(counts.get(a.value, 0)) for a in answers)
-        lines.append(f"| {esc(row.get('group') or 'No group')} | {cells} |")
+        group = esc(row.get("group")) if row.get("group") else _("No group")
+        lines.append(f"| {group} | {cells} |")
     overall = tally.get("overall") or {}
     cells = " | ".join(f"**{overall.get(a.value, 0)}**" for a in answers)
-    lines.append(f"| **All** | {cells} |")
+    lines.append("| **" + _("All") + f"** | {cells} |")
     return lines
 
 
@@ -225,33 +238,40 @@ def _dissent_lines(
 ) -> list[str]:
     lines = []
     for d in dissents:
-        on = targets.get((d["target"], d["target_id"]), f"the {d['target']}")
-        text = f"{_who(d['by'])} dissented on {on}: {esc(d['reason'])}"
+        on = targets.get((d["target"], d["target_id"]), _("the agenda item"))
+        text = _("{who} dissented on {target}: {reason}").format(
+            who=_who(d["by"]), target=on, reason=esc(d["reason"])
+        )
         if d["withdrawn"] is not None:
             reason = (d["withdrawn"].get("reason") or "").strip().rstrip(".")
             because = f" ({esc(reason)})" if reason else ""
-            lines.append(f"- **Withdrawn** on {d['withdrawn']['at'][:10]}{because}. {text}")
+            withdrawn = _("**Withdrawn** on {date}").format(date=d["withdrawn"]["at"][:10])
+            lines.append(f"- {withdrawn}{because}. {text}")
         else:
             lines.append(f"- {text}")
     return lines
 
 
 def _commitment_table(commitments: list[dict[str, Any]]) -> list[str]:
-    lines = [
-        "| Commitment | By | Owner | Due | Indicator | Light |",
-        "|---|---|---|---|---|---|",
-    ]
+    heads = (_("Commitment"), _("By"), _("Owner"), _("Due"), _("Indicator"), _("Light"))
+    lines = ["| " + " | ".join(heads) + " |", "|---|---|---|---|---|---|"]
     for c in commitments:
-        owner = esc(c["owner"]) if c.get("owner") else "(not named under the rule)"
+        owner = esc(c["owner"]) if c.get("owner") else _("(not named under the rule)")
         lines.append(
             f"| {esc(c['what'])} | {esc(c['organization'])} | {owner} | {c['due_date']} "
-            f"| {esc(c['indicator'])} | {c['light']} |"
+            f"| {esc(c['indicator'])} | {_word(LIGHT_WORDS, c['light'])} |"
         )
     return lines
 
 
 def render_markdown(snapshot: dict[str, Any]) -> str:
-    """The draft's Markdown, from a snapshot (every dissent, every commitment)."""
+    """The draft's Markdown, from a snapshot (every dissent, every commitment), in the
+    convening's language."""
+    with use_language(snapshot["convening"].get("language")):
+        return _render_markdown(snapshot)
+
+
+def _render_markdown(snapshot: dict[str, Any]) -> str:
     convening = snapshot["convening"]
     record = snapshot["record"]
     agenda = snapshot["agenda"]
@@ -263,13 +283,13 @@ def render_markdown(snapshot: dict[str, Any]) -> str:
     # What a dissent is about, in words, and which item it belongs to.
     targets: dict[tuple[str, int], str] = {}
     for o in outcomes.values():
-        targets[("outcome", o["id"])] = f"the outcome “{esc(o['statement'])}”"
+        targets[("outcome", o["id"])] = _("the outcome “{text}”").format(text=esc(o["statement"]))
     for c in checks.values():
-        targets[("proposal", c["id"])] = f"the proposal “{esc(c['proposal'])}”"
+        targets[("proposal", c["id"])] = _("the proposal “{text}”").format(text=esc(c["proposal"]))
     for c in contributions.values():
-        targets[("contribution", c["id"])] = f"the point “{esc(c['text'])}”"
+        targets[("contribution", c["id"])] = _("the point “{text}”").format(text=esc(c["text"]))
     for item in agenda:
-        targets[("item", item["id"])] = "the agenda item"
+        targets[("item", item["id"])] = _("the agenda item")
 
     def dissent_item(d: dict[str, Any]) -> int | None:
         if d.get("item_id") is not None:
@@ -293,13 +313,18 @@ def render_markdown(snapshot: dict[str, Any]) -> str:
         key = dissent_item(d)
         by_item["dissents"][key if key in item_ids else None].append(d)
 
-    out: list[str] = [f"# Report-back: {esc(convening['title'])}", ""]
+    out: list[str] = [_("# Report-back: {title}").format(title=esc(convening["title"])), ""]
     if convening.get("purpose"):
         out += [f"*{esc(convening['purpose'])}*", ""]
     when = convening.get("starts_at")
     if when:
-        out += [f"Held on {when[:10]} ({esc(convening['time_zone'])}).", ""]
-    out += [RULE_WORDS.get(convening["attribution"], ""), ""]
+        out += [
+            _("Held on {date} ({time_zone}).").format(
+                date=when[:10], time_zone=esc(convening["time_zone"])
+            ),
+            "",
+        ]
+    out += [_word(RULE_WORDS, convening["attribution"]), ""]
 
     for numbered, item in enumerate(agenda, start=1):
         iid = item["id"]
@@ -307,97 +332,112 @@ def render_markdown(snapshot: dict[str, Any]) -> str:
         if item.get("description"):
             out += [esc(item["description"]), ""]
         if item["questions"]:
-            out += ["**Facilitation questions**", ""]
+            out += ["**" + _("Facilitation questions") + "**", ""]
             out += [f"- {esc(q)}" for q in item["questions"]]
             out.append("")
         points = by_item["contributions"][iid]
-        out += ["### Key points", ""]
+        out += ["### " + _("Key points"), ""]
         if points:
             out += [
-                f"- {_who(c['by'])} ({KIND_WORDS.get(c['kind'], c['kind'])}): {esc(c['text'])}"
+                f"- {_who(c['by'])} ({_word(KIND_WORDS, c['kind'])}): {esc(c['text'])}"
                 for c in points
             ]
         else:
-            out.append("No points were recorded.")
+            out.append(_("No points were recorded."))
         out.append("")
         item_outcomes = by_item["outcomes"][iid]
         if item_outcomes:
-            out += ["### Outcomes", ""]
+            out += ["### " + _("Outcomes"), ""]
             for o in item_outcomes:
-                level = LEVEL_WORDS.get(o["level"], o["level"])
+                level = _word(LEVEL_WORDS, o["level"])
                 answers = (o.get("tally") or {}).get("answers", 0)
                 out += [
                     f"#### {esc(o['statement'])}",
                     "",
-                    f"Consensus level: **{level}** ({answers} answers).",
+                    _("Consensus level: **{level}** ({count} answers).").format(
+                        level=level, count=answers
+                    ),
                     "",
                     *_tally_table(o.get("tally") or {}),
                     "",
                 ]
         dissents = by_item["dissents"][iid]
         if dissents:
-            out += ["### Dissent", "", *_dissent_lines(dissents, targets), ""]
+            out += ["### " + _("Dissent"), "", *_dissent_lines(dissents, targets), ""]
         commitments = by_item["commitments"][iid]
         if commitments:
-            out += ["### Commitments", "", *_commitment_table(commitments), ""]
+            out += ["### " + _("Commitments"), "", *_commitment_table(commitments), ""]
 
     if by_item["dissents"][None]:
-        out += ["## Other dissent", "", *_dissent_lines(by_item["dissents"][None], targets), ""]
+        others = _dissent_lines(by_item["dissents"][None], targets)
+        out += ["## " + _("Other dissent"), "", *others, ""]
     if by_item["commitments"][None]:
-        out += ["## Other commitments", "", *_commitment_table(by_item["commitments"][None]), ""]
+        others = _commitment_table(by_item["commitments"][None])
+        out += ["## " + _("Other commitments"), "", *others, ""]
     if by_item["contributions"][None] or by_item["outcomes"][None]:
-        out += ["## Other points", ""]
+        out += ["## " + _("Other points"), ""]
         out += [f"- {_who(c['by'])}: {esc(c['text'])}" for c in by_item["contributions"][None]]
         out += [
-            f"- Outcome ({LEVEL_WORDS.get(o['level'], o['level'])}): {esc(o['statement'])}"
+            "- "
+            + _("Outcome ({level}): {text}").format(
+                level=_word(LEVEL_WORDS, o["level"]), text=esc(o["statement"])
+            )
             for o in by_item["outcomes"][None]
         ]
         out.append("")
 
     parking = record["parking"]
-    out += ["## Parking lot", ""]
+    out += ["## " + _("Parking lot"), ""]
     still_open = [p for p in parking if p["status"] != "resolved"]
     resolved = [p for p in parking if p["status"] == "resolved"]
     if not parking:
-        out += ["Nothing was parked.", ""]
+        out += [_("Nothing was parked."), ""]
     if still_open:
-        out += ["### Still open", ""]
+        out += ["### " + _("Still open"), ""]
         out += [
             f"- {esc(p['text'])}"
-            + (f" (raised by {_who(p['raised_by'])})" if p["raised_by"] else "")
+            + (
+                " (" + _("raised by {who}").format(who=_who(p["raised_by"])) + ")"
+                if p["raised_by"]
+                else ""
+            )
             for p in still_open
         ]
         out.append("")
     if resolved:
-        out += ["### Resolved", ""]
+        out += ["### " + _("Resolved"), ""]
         out += [
-            f"- {esc(p['text'])}: {esc(p['resolution']) or 'resolved in the room'}"
+            f"- {esc(p['text'])}: " + (esc(p["resolution"]) or _("resolved in the room"))
             for p in resolved
         ]
         out.append("")
 
     part = snapshot["participation"]
-    out += ["## Participation", ""]
+    out += ["## " + _("Participation"), ""]
     if part["at_the_table"]:
-        out += [f"At the table: {', '.join(esc(g) for g in part['at_the_table'])}.", ""]
+        groups = ", ".join(esc(g) for g in part["at_the_table"])
+        out += [_("At the table: {groups}.").format(groups=groups), ""]
     if part["not_at_the_table"]:
-        out += [
-            "Not at the table (no one present): "
-            f"{', '.join(esc(g) for g in part['not_at_the_table'])}.",
-            "",
-        ]
-    out += [
-        "| Stakeholder group | Seats | Present | Absent | Airtime (min:s) | Share of airtime |",
-        "|---|---|---|---|---|---|",
-    ]
+        groups = ", ".join(esc(g) for g in part["not_at_the_table"])
+        out += [_("Not at the table (no one present): {groups}.").format(groups=groups), ""]
+    heads = (
+        _("Stakeholder group"),
+        _("Seats"),
+        _("Present"),
+        _("Absent"),
+        _("Airtime (min:s)"),
+        _("Share of airtime"),
+    )
+    out += ["| " + " | ".join(heads) + " |", "|---|---|---|---|---|---|"]
     for row in part["groups"]:
         out.append(
-            f"| {esc(row['group'])} | {row['seats']} | {row['present']} | {row['absent']} "
+            f"| {esc(_(row['group']) if row['group_id'] is None else row['group'])} "
+            f"| {row['seats']} | {row['present']} | {row['absent']} "
             f"| {_minutes(row['airtime_seconds'])} | {round(row['airtime_share'] * 100)}% |"
         )
     out.append("")
     if part["absent_seats"]:
-        out += ["### Absent seats", ""]
+        out += ["### " + _("Absent seats"), ""]
         for seat in part["absent_seats"]:
             org = f", {esc(seat['affiliation'])}" if seat["affiliation"] else ""
             group = f" ({esc(seat['group'])})" if seat.get("group") else ""
@@ -405,7 +445,11 @@ def render_markdown(snapshot: dict[str, Any]) -> str:
         out.append("")
     elif part["absent_total"]:
         out += [
-            f"{part['absent_total']} seats were absent; the table above counts them by group.",
+            ngettext(
+                "{count} seat was absent; the table above counts it by group.",
+                "{count} seats were absent; the table above counts them by group.",
+                part["absent_total"],
+            ).format(count=part["absent_total"]),
             "",
         ]
     return "\n".join(out).rstrip() + "\n"

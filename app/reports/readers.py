@@ -30,6 +30,7 @@ from app.convenings.models import Attendance, Convening, Role, Seat, Stakeholder
 from app.convenings.service import emit
 from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound
+from app.i18n import N_, _, ngettext, use_language
 from app.notify.models import DeliveryState, OutboxMessage
 from app.reports.draft import esc
 from app.reports.models import (
@@ -48,9 +49,9 @@ PUBLIC_PURPOSE = "report-public"
 REPORT_EMAIL = "report"  # the outbox message kind: a reader's link to a published version
 
 POSITION_WORDS = {
-    Position.agree: "Agrees",
-    Position.concern: "Has a concern",
-    Position.disagree: "Disagrees",
+    Position.agree: N_("Agrees"),
+    Position.concern: N_("Has a concern"),
+    Position.disagree: N_("Disagrees"),
 }
 
 
@@ -602,7 +603,13 @@ async def reach(session: AsyncSession, convening_id: int) -> dict[str, Any]:
 
 async def annex_markdown(session: AsyncSession, convening: Convening) -> str:
     """The annex of the next version: every answer received so far, with the convener's
-    replies, each answer named only as the convening's attribution rule allows."""
+    replies, each answer named only as the convening's attribution rule allows; in the
+    convening's language."""
+    with use_language(convening.language):
+        return await _annex(session, convening)
+
+
+async def _annex(session: AsyncSession, convening: Convening) -> str:
     assert convening.id is not None
     views = await answers(session, convening.id)
     if not views:
@@ -616,28 +623,36 @@ async def annex_markdown(session: AsyncSession, convening: Convening) -> str:
         ).all()
     }
     out = [
-        "## Annex: answers from readers",
+        "## " + _("Annex: answers from readers"),
         "",
-        f"{len(views)} answers from readers of earlier versions, with the convener's replies.",
+        ngettext(
+            "{count} answer from readers of earlier versions, with the convener's replies.",
+            "{count} answers from readers of earlier versions, with the convener's replies.",
+            len(views),
+        ).format(count=len(views)),
         "",
     ]
     for view in views:
         a = view.answer
-        who = reader_label(
-            convening.attribution,
-            view.reader.name,
-            groups.get(view.reader.group_id) if view.reader.group_id else None,
+        who = esc(
+            reader_label(
+                convening.attribution,
+                view.reader.name,
+                groups.get(view.reader.group_id) if view.reader.group_id else None,
+            )
         )
         if a.outcome_id is not None:
-            head = (
-                f"**{esc(who)}** on the outcome “{esc(view.outcome or '')}” "
-                f"(version {a.version_number}): "
-                f"**{POSITION_WORDS[Position(a.position or Position.agree)]}**"
+            position = _(POSITION_WORDS[Position(a.position or Position.agree)])
+            head = _("**{who}** on the outcome “{outcome}” (version {number}): **{position}**")
+            head = head.format(
+                who=who, outcome=esc(view.outcome or ""), number=a.version_number, position=position
             )
         else:
-            head = f"**{esc(who)}** on “{esc(a.section or '')}” (version {a.version_number}):"
+            head = _("**{who}** on “{section}” (version {number}):").format(
+                who=who, section=esc(a.section or ""), number=a.version_number
+            )
         out.append(f"- {head}" + (f" {esc(a.text)}" if a.text else ""))
         for r in view.replies:
-            out.append(f"  - *The convener replied:* {esc(r.text)}")
+            out.append("  - *" + _("The convener replied:") + f"* {esc(r.text)}")
     out.append("")
     return "\n".join(out)
