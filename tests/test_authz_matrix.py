@@ -230,6 +230,8 @@ EXEMPT: dict[tuple[str, str], Exempt] = {
     ("GET", "/console"): Exempt(f"{PAGE}: the convener's own convenings; sign in first", 303),
     ("GET", "/join/{token}"): Exempt(f"{PAGE}: reached by the invitation token itself", 404),
     ("GET", "/progress/{token}"): Exempt(f"{PAGE}: reached by the commitment's progress link", 404),
+    ("GET", "/read/{token}"): Exempt(f"{PAGE}: reached by a report-back reader's link", 404),
+    ("GET", "/public/report/{token}"): Exempt(f"{PAGE}: reached by the public link's token", 404),
 }
 EXEMPT_PARAMS = {
     "token": "not-a-real-invitation-token-0000",
@@ -255,6 +257,9 @@ IN_HANDLER: dict[tuple[str, str], InHandler] = {
     ("GET", "/convenings/{convening_id}/display"): InHandler(Action.watch),
     ("GET", "/convenings/{convening_id}/desk"): InHandler(Action.capture),
     ("GET", "/convenings/{convening_id}/commitments"): InHandler(Action.watch),
+    ("GET", "/convenings/{convening_id}/report"): InHandler(Action.read_report),
+    ("GET", "/convenings/{convening_id}/report/edit"): InHandler(Action.draft_report),
+    ("GET", "/convenings/{convening_id}/report/manage"): InHandler(Action.manage_readers),
     ("WS", "/api/convenings/{convening_id}/live"): InHandler(Action.watch),
 }
 PAGES = {key: rule for key, rule in IN_HANDLER.items() if key[0] != "WS"}
