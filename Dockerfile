@@ -17,7 +17,9 @@ WORKDIR /srv/convene
 
 COPY pyproject.toml README.md ./
 COPY app ./app
-RUN pip install .
+# Editable, so that `convene` (the console script) and uvicorn both import the app from
+# /srv/convene, where alembic.ini, the migrations, the templates and the catalogs live.
+RUN pip install -e .
 
 COPY alembic.ini ./
 COPY migrations ./migrations
