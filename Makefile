@@ -25,7 +25,7 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/convene migrate
 	$(BIN)/convene demo
-	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log
+	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log --timeout-graceful-shutdown 30
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download is not used);
 # poppler-utils renders the report-back PDF to images in the tests.
@@ -52,7 +52,7 @@ bench: test-deps
 # templates (translate the new entries in app/locale/*/LC_MESSAGES/messages.po afterwards).
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o app/locale/messages.pot .
-	$(BIN)/pybabel update -i app/locale/messages.pot -d app/locale --no-location --no-fuzzy-matching
+	$(BIN)/pybabel update -i app/locale/messages.pot -d app/locale --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

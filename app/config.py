@@ -2,13 +2,16 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import model_validator
+from pydantic import StringConstraints, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
+
+# A rate limit: "<attempts>/<second|minute|hour|day>", or "off" (see app/ratelimit.py).
+Rate = Annotated[str, StringConstraints(pattern=r"^(\d+/(second|minute|hour|day)|off)$")]
 
 
 class Settings(BaseSettings):
@@ -35,6 +38,25 @@ class Settings(BaseSettings):
     session_days: int = 14
     invitation_days: int = 30
     reader_link_days: int = 365  # a report-back is read, and answered, long after
+
+    # Logs: JSON lines (one object per line) or plain text, on standard error.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    # Refused attempts allowed per client address (app/ratelimit.py); counted in this process,
+    # or shared by every process through Redis when BROKER_URL is redis://.
+    rate_limit_sign_in: Rate = "10/minute"  # per address and email
+    rate_limit_sign_in_address: Rate = "30/minute"  # per address, whatever the email
+    rate_limit_invitation: Rate = "20/minute"
+    rate_limit_progress_link: Rate = "20/minute"
+    rate_limit_reader_link: Rate = "20/minute"
+
+    metrics_token: str = ""  # when set, GET /metrics needs "Authorization: Bearer <token>"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

@@ -1,4 +1,5 @@
-"""Engine, the request's session (commit at the end, roll back on error), column types."""
+"""Engine, the request's session (commit at the end, roll back on error), read-only sessions,
+column types."""
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,6 +17,9 @@ from app.config import Settings
 log = logging.getLogger("convene.db")
 
 AfterCommit = Callable[[], Awaitable[None]]
+
+# Execution option marking a read-only engine (see `read_only_sessionmaker`).
+READ_ONLY = "convene_read_only"
 
 # Named constraints keep migrations identical on SQLite and PostgreSQL.
 SQLModel.metadata.naming_convention = {
@@ -71,7 +75,12 @@ def make_engine(settings: Settings) -> AsyncEngine:
         def _begin_immediate(connection: Any) -> None:
             # Take the write lock up front: a transaction that read and then writes could
             # otherwise fail with SQLITE_BUSY when another writer committed in between.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Read-only sessions begin DEFERRED: in WAL mode they read a consistent snapshot
+            # without the write lock, so readers never queue behind each other or a writer.
+            if connection.get_execution_options().get(READ_ONLY):
+                connection.exec_driver_sql("BEGIN")
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(
@@ -82,6 +91,19 @@ def make_engine(settings: Settings) -> AsyncEngine:
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Session factory; objects stay readable after commit."""
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def read_only_sessionmaker(
+    maker: async_sessionmaker[AsyncSession],
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the same engine for reading only (authorizing a connection, snapshots,
+    replays): on SQLite their transactions do not take the write lock. Never write in one."""
+    engine: AsyncEngine = maker.kw["bind"]
+    return async_sessionmaker(
+        engine.execution_options(**{READ_ONLY: True}),
+        class_=AsyncSession,
+        expire_on_commit=False,
+    )
 
 
 def after_commit(session: AsyncSession, callback: AfterCommit) -> None:

@@ -1,4 +1,4 @@
-"""`python -m bench` (`make bench`): the live-room fan-out benchmark, see bench/harness.py."""
+"""`python -m bench` (`make bench`): every benchmark case, see bench/harness.py."""
 
 from bench.harness import main
 

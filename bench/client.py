@@ -20,6 +20,13 @@ on stdout:
                                      wait until every open connection has the event `seq`;
                                      answer each connection's arrival time (monotonic clock,
                                      shared by processes on Linux) and the CPU time spent
+    {"cmd": "stall", "count": 25}    stop reading from `count` open connections (a slow
+                                     consumer: its socket buffers fill up); `collect` no
+                                     longer waits for them
+    {"cmd": "resume", "seq": 40, "within": 30}
+                                     read again from the stalled connections; wait until each
+                                     is closed by the server or has received event `seq`;
+                                     answer how each ended (close codes)
     {"cmd": "status"}                open and closed connections, close codes
     {"cmd": "close"}                 drop every connection
     {"cmd": "exit"}
@@ -67,18 +74,30 @@ class Fleet:
         self.arrivals: dict[int, list[float]] = {}
         self.event_size: dict[int, int] = {}
         self.changed = asyncio.Event()
+        self.stalled: set[Connection] = set()  # not reading (open ones only)
+        self.stalled_codes: Counter[str] = Counter()  # how stalled connections ended
+        self.resume_seq = 2**62  # stalled connections that reach this event have caught up
+
+    def expected(self) -> int:
+        """Connections that should receive each event: the open ones still reading."""
+        return len(self.open) - len(self.stalled)
 
     def arrived(self, seq: int, at: float, size: int) -> None:
         times = self.arrivals.setdefault(seq, [])
         times.append(at)
         self.event_size.setdefault(seq, size)
-        if len(times) >= len(self.open):
+        if len(times) >= self.expected():
             self.changed.set()
 
     def lost(self, connection: "Connection", reason: str) -> None:
         """A connection ended; it counts as closed if it had been established."""
         if connection in self.open:
             self.open.discard(connection)
+            if connection in self.stalled:
+                self.stalled.discard(connection)
+                self.stalled_codes[reason] += 1
+                self.changed.set()
+                return
             ready = connection.ready
             if ready.done() and not ready.cancelled() and ready.exception() is None:
                 self.closed += 1
@@ -102,6 +121,7 @@ class Connection(asyncio.Protocol):
         self.buffer = bytearray()
         self.upgraded = False
         self.message_kind = b""  # first bytes of a fragmented message in progress
+        self.last_seq = 0  # the last event received
         self.ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     # asyncio callbacks ------------------------------------------------------------------
@@ -182,6 +202,11 @@ class Connection(asyncio.Protocol):
         self.message_kind = b""
         if kind.startswith(EVENT):
             seq = int(kind[len(EVENT) :].split(b",", 1)[0])
+            self.last_seq = seq
+            if self in self.fleet.stalled:
+                if seq >= self.fleet.resume_seq:
+                    self.fleet.changed.set()
+                return
             self.fleet.arrived(seq, now, end - start)
         elif kind.startswith(SNAPSHOT) and not self.ready.done():
             seq = int(kind[len(SNAPSHOT) :].split(b",", 1)[0].rstrip(b"}"))
@@ -257,7 +282,7 @@ class Worker:
     async def collect(self, seq: int, within: float = 10.0) -> dict[str, Any]:
         fleet = self.fleet
         deadline = time.monotonic() + within
-        while len(fleet.arrivals.get(seq, ())) < len(fleet.open):
+        while len(fleet.arrivals.get(seq, ())) < fleet.expected():
             fleet.changed.clear()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -268,11 +293,51 @@ class Worker:
         finished = max(times, default=time.monotonic())
         return {
             "times": times,
-            "missing": max(0, len(fleet.open) - len(times)),
+            "missing": max(0, fleet.expected() - len(times)),
             "size": fleet.event_size.get(seq, 0),
             "cpu": cpu_seconds() - self.armed_cpu,
             "window": max(finished - self.armed_at, 1e-6),
         }
+
+    async def stall(self, count: int) -> dict[str, Any]:
+        fleet = self.fleet
+        chosen = [c for c in fleet.open if c not in fleet.stalled][:count]
+        for connection in chosen:
+            if connection.transport is not None:
+                connection.transport.pause_reading()
+            fleet.stalled.add(connection)
+        return {"stalled": len(chosen)}
+
+    async def resume(self, seq: int, within: float = 30.0) -> dict[str, Any]:
+        fleet = self.fleet
+        fleet.resume_seq = seq
+        stalled = list(fleet.stalled)
+        for connection in stalled:
+            if connection.transport is not None:
+                connection.transport.resume_reading()
+        deadline = time.monotonic() + within
+
+        def waiting() -> list[Connection]:
+            return [c for c in fleet.stalled if c.last_seq < seq]
+
+        while waiting():
+            fleet.changed.clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(fleet.changed.wait(), min(remaining, 1.0))
+        caught_up = [c for c in fleet.stalled if c.last_seq >= seq]
+        answer = {
+            "stalled": len(stalled),
+            "closed": dict(fleet.stalled_codes),
+            "caught_up": len(caught_up),
+            "still_waiting": len(waiting()),
+        }
+        fleet.stalled.clear()  # the ones still open count as ordinary connections again
+        fleet.stalled_codes.clear()
+        fleet.resume_seq = 2**62
+        return answer
 
     async def status(self) -> dict[str, Any]:
         return {

@@ -216,6 +216,8 @@ EXEMPT: dict[tuple[str, str], Exempt] = {
         "reached by the public link's token", 404
     ),
     ("GET", "/healthz"): Exempt("liveness probe, public", 200),
+    ("GET", "/readyz"): Exempt("readiness probe, public", 200),
+    ("GET", "/metrics"): Exempt("Prometheus metrics: counts, no names (METRICS_TOKEN)", 200),
     ("GET", "/openapi.json"): Exempt(DOCS, 200),
     ("HEAD", "/openapi.json"): Exempt(DOCS, 200),
     ("GET", "/docs"): Exempt(DOCS, 200),
@@ -227,6 +229,7 @@ EXEMPT: dict[tuple[str, str], Exempt] = {
     ("*", "/static"): Exempt("frontend assets (CSS, JS), public", 404),
     ("GET", "/"): Exempt(f"{PAGE}: the front door, redirects", 303),
     ("GET", "/sign-in"): Exempt(f"{PAGE}: the sign-in form", 200),
+    ("GET", "/language"): Exempt(f"{PAGE}: the language menu (a cookie), 422 without one", 422),
     ("GET", "/console"): Exempt(f"{PAGE}: the convener's own convenings; sign in first", 303),
     ("GET", "/join/{token}"): Exempt(f"{PAGE}: reached by the invitation token itself", 404),
     ("GET", "/progress/{token}"): Exempt(f"{PAGE}: reached by the commitment's progress link", 404),

@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.agenda.models import ItemKind, ItemStatus
-from app.convenings.schemas import Strict
+from app.convenings.schemas import Id, Strict
 
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Questions = Annotated[list[Question], Field(max_length=20)]
@@ -47,7 +47,7 @@ class ItemRead(BaseModel):
 
 
 class Reorder(Strict):
-    item_ids: Annotated[list[int], Field(max_length=200)]
+    item_ids: Annotated[list[Id], Field(max_length=200)]
 
 
 class AgendaRead(BaseModel):

@@ -2,13 +2,15 @@
 
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
 from app.authz import Actor, RecordCommitment, ReportProgress, Watch
 from app.commitments import service
 from app.commitments.schemas import CommitmentCreate, CommitmentRead, ProgressCreate
 from app.convenings.routes import SettingsDep
 from app.db import SessionDep
+from app.errors import refusals
+from app.ratelimit import RateLimited
 
 router = APIRouter(tags=["commitments"])
 
@@ -17,6 +19,7 @@ router = APIRouter(tags=["commitments"])
     "/api/convenings/{convening_id}/commitments",
     response_model=CommitmentRead,
     status_code=status.HTTP_201_CREATED,
+    responses=refusals(403, 404, 409),
 )
 async def make_commitment(
     data: CommitmentCreate, access: RecordCommitment, session: SessionDep, settings: SettingsDep
@@ -30,7 +33,11 @@ async def make_commitment(
     )
 
 
-@router.get("/api/convenings/{convening_id}/commitments", response_model=list[CommitmentRead])
+@router.get(
+    "/api/convenings/{convening_id}/commitments",
+    response_model=list[CommitmentRead],
+    responses=refusals(403, 404),
+)
 async def list_commitments(
     access: Watch, session: SessionDep, settings: SettingsDep
 ) -> list[CommitmentRead]:
@@ -50,6 +57,7 @@ async def list_commitments(
 @router.post(
     "/api/convenings/{convening_id}/commitments/{commitment_id}/progress",
     status_code=status.HTTP_201_CREATED,
+    responses=refusals(403, 404, 409),
 )
 async def report_progress(
     commitment_id: int, data: ProgressCreate, access: ReportProgress, session: SessionDep
@@ -59,13 +67,22 @@ async def report_progress(
     return {"id": report.id, "status": report.status}
 
 
-@router.get("/api/progress/{token}")
+@router.get(
+    "/api/progress/{token}",
+    dependencies=[Depends(RateLimited("progress-link"))],
+    responses=refusals(404),
+)
 async def progress_page(token: str, session: SessionDep) -> dict[str, Any]:
     """What the owner's progress link shows: the commitment, its light, past reports."""
     return await service.commitment_page(session, token)
 
 
-@router.post("/api/progress/{token}", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/api/progress/{token}",
+    dependencies=[Depends(RateLimited("progress-link"))],
+    status_code=status.HTTP_201_CREATED,
+    responses=refusals(404, 409),
+)
 async def report_by_link(token: str, data: ProgressCreate, session: SessionDep) -> dict[str, Any]:
     """Report progress through the owner's link."""
     report = await service.report_by_link(session, token, data.status, data.text)

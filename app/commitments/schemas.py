@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, StringConstraints
 
 from app.commitments.models import Light, ProgressStatus
-from app.convenings.schemas import Strict
+from app.convenings.schemas import Id, Strict
 
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Long = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
@@ -18,8 +18,8 @@ class CommitmentCreate(Strict):
     due_date: date
     indicator: Long
     resources: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2_000)] = ""
-    seat_id: int | None = None
-    item_id: int | None = None
+    seat_id: Id | None = None
+    item_id: Id | None = None
 
 
 class ProgressCreate(Strict):

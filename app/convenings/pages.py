@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import Response
 
 from app.agenda import service as agenda_service
@@ -31,40 +31,62 @@ from app.convenings.schemas import PRESET_LABELS, InvitationState
 from app.db import SessionDep, utcnow
 from app.errors import DomainError
 from app.floor.models import QueueOrder, TourOrder
-from app.pages import PageRefused, error_page, page_access, render, sign_in_redirect
+from app.i18n import N_
+from app.pages import (
+    PageRefused,
+    error_page,
+    page_access,
+    page_language,
+    render,
+    sign_in_redirect,
+)
+from app.ratelimit import RateLimited
 
 router = APIRouter(include_in_schema=False)
 
+# Labels are marked with N_ and translated where they are shown (`| translate`).
 PURPOSE_LABELS = {
-    PurposeType.problem_solving: "Problem solving",
-    PurposeType.advocacy: "Advocacy",
-    PurposeType.policy_development: "Policy development",
-    PurposeType.consensus_building: "Consensus building",
+    PurposeType.problem_solving: N_("Problem solving"),
+    PurposeType.advocacy: N_("Advocacy"),
+    PurposeType.policy_development: N_("Policy development"),
+    PurposeType.consensus_building: N_("Consensus building"),
 }
 
 ATTRIBUTION_LABELS = {
-    AttributionRule.attributed: "Attributed (on the record)",
-    AttributionRule.chatham_house: "Chatham House Rule",
-    AttributionRule.anonymous: "Anonymous",
+    AttributionRule.attributed: N_("Attributed (on the record)"),
+    AttributionRule.chatham_house: N_("Chatham House Rule"),
+    AttributionRule.anonymous: N_("Anonymous"),
 }
 
-ROLE_LABELS = {role: role.value.capitalize() for role in Role}
-INVITATION_LABELS = {
-    InvitationState.none: "No link",
-    InvitationState.active: "Active",
-    InvitationState.redeemed: "Seat taken",
-    InvitationState.expired: "Expired",
-    InvitationState.revoked: "Revoked",
+ROLE_LABELS = {
+    Role.convener: N_("Convener"),
+    Role.facilitator: N_("Facilitator"),
+    Role.rapporteur: N_("Rapporteur"),
+    Role.participant: N_("Participant"),
+    Role.observer: N_("Observer"),
 }
-ATTENDANCE_LABELS = {attendance: attendance.value.capitalize() for attendance in Attendance}
+INVITATION_LABELS = {
+    InvitationState.none: N_("No link"),
+    InvitationState.active: N_("Active"),
+    InvitationState.redeemed: N_("Seat taken"),
+    InvitationState.expired: N_("Expired"),
+    InvitationState.revoked: N_("Revoked"),
+}
+ATTENDANCE_LABELS = {
+    Attendance.invited: N_("Invited"),
+    Attendance.confirmed: N_("Confirmed"),
+    Attendance.present: N_("Present"),
+    Attendance.absent: N_("Absent"),
+    Attendance.declined: N_("Declined"),
+}
 QUEUE_ORDER_LABELS = {
-    QueueOrder.first_come: "First come, first served",
-    QueueOrder.least_heard_seat: "Least heard seat first",
-    QueueOrder.least_heard_group: "Least heard stakeholder group first",
+    QueueOrder.first_come: N_("First come, first served"),
+    QueueOrder.least_heard_seat: N_("Least heard seat first"),
+    QueueOrder.least_heard_group: N_("Least heard stakeholder group first"),
 }
 TOUR_ORDER_LABELS = {
-    TourOrder.seating: "Seating order",
-    TourOrder.alternating_groups: "Alternating stakeholder groups",
+    TourOrder.seating: N_("Seating order"),
+    TourOrder.alternating_groups: N_("Alternating stakeholder groups"),
 }
 
 
@@ -76,38 +98,51 @@ class Move:
     path: str
     explanation: str
     confirm: str = ""
+    done: str = ""  # said once the move is made
 
 
 LIFECYCLE: dict[tuple[str, str], Move] = {
     (ConveningStatus.draft, ConveningStatus.scheduled): Move(
-        "Schedule",
+        N_("Schedule"),
         "schedule",
-        "The preparation is done: the agenda is fixed and invitations can go out.",
+        N_("The preparation is done: the agenda is fixed and invitations can go out."),
+        done=N_("The convening is now scheduled."),
     ),
     (ConveningStatus.scheduled, ConveningStatus.draft): Move(
-        "Back to draft", "unschedule", "Reopen the preparation so the agenda can change again."
+        N_("Back to draft"),
+        "unschedule",
+        N_("Reopen the preparation so the agenda can change again."),
+        done=N_("The convening is a draft again."),
     ),
     (ConveningStatus.scheduled, ConveningStatus.live): Move(
-        "Open the convening",
+        N_("Open the convening"),
         "open",
-        "The convening goes live: the room opens for the seats.",
-        "Open the convening now? The attribution rule can no longer change.",
+        N_("The convening goes live: the room opens for the seats."),
+        N_("Open the convening now? The attribution rule can no longer change."),
+        done=N_("The convening is now live."),
     ),
     (ConveningStatus.live, ConveningStatus.closed): Move(
-        "Close the convening", "close", "The discussion ends; the record is kept.", "Close now?"
+        N_("Close the convening"),
+        "close",
+        N_("The discussion ends; the record is kept."),
+        N_("Close now?"),
+        done=N_("The convening is now closed."),
     ),
     (ConveningStatus.closed, ConveningStatus.reported): Move(
-        "Mark as reported", "mark-reported", "The report-back has gone out to every stakeholder."
+        N_("Mark as reported"),
+        "mark-reported",
+        N_("The report-back has gone out to every stakeholder."),
+        done=N_("The convening is now marked as reported."),
     ),
 }
 
 CSV_COLUMNS = [
-    ("name", "yes", "The seat holder's name (also accepted: holder_name, holder)."),
+    ("name", "yes", N_("The seat holder's name (also accepted: holder_name, holder).")),
     ("role", "yes", "One of: " + ", ".join(role.value for role in Role) + "."),
-    ("group", "no", "A stakeholder group of this convening, by name or preset key."),
-    ("affiliation", "no", "Organization (also accepted: organization)."),
-    ("email", "no", "Where the invitation is sent; one seat per address."),
-    ("speaks_for", "no", "Who the seat speaks for (also accepted: represents)."),
+    ("group", "no", N_("A stakeholder group of this convening, by name or preset key.")),
+    ("affiliation", "no", N_("Organization (also accepted: organization).")),
+    ("email", "no", N_("Where the invitation is sent; one seat per address.")),
+    ("speaks_for", "no", N_("Who the seat speaks for (also accepted: represents).")),
     (
         "attendance",
         "no",
@@ -187,7 +222,9 @@ async def prepare(request: Request, convening_id: int, session: SessionDep) -> R
     ]
     context = {
         "convening": convening,
-        "ground_rules_text": service.ground_rules_text(convening),
+        "ground_rules_text": service.ground_rules_text(
+            convening, page_language(request, convening)
+        ),
         "moves": moves,
         "groups": groups,
         "group_names": {g.id: g.name for g in groups},
@@ -218,7 +255,7 @@ async def prepare(request: Request, convening_id: int, session: SessionDep) -> R
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-@router.get("/join/{token}")
+@router.get("/join/{token}", dependencies=[Depends(RateLimited("invitation"))])
 async def join(request: Request, token: str, session: SessionDep) -> Response:
     """The invitation landing page: who the link seats, the ground rules, and "Take my seat"."""
     convener = await current_convener(request, session)
@@ -228,8 +265,10 @@ async def join(request: Request, token: str, session: SessionDep) -> Response:
         return error_page(
             request,
             status.HTTP_404_NOT_FOUND,
-            "This invitation link is not valid.",
-            hint="Check that the whole link was copied, or ask the convener to reissue your link.",
+            N_("This invitation link is not valid."),
+            hint=N_(
+                "Check that the whole link was copied, or ask the convener to reissue your link."
+            ),
             convener=convener,
         )
     cookie = request.cookies.get(seat_cookie_name(found.convening.id))  # type: ignore[arg-type]
@@ -246,6 +285,7 @@ async def join(request: Request, token: str, session: SessionDep) -> Response:
             "landing": landing,
             "token": token,
             "role_labels": ROLE_LABELS,
+            "convening": found.convening,  # the page comes in the convening's language
         },
         status_code=status_code,
         convener=convener,
@@ -257,12 +297,12 @@ async def _group(session: SessionDep, group_id: int | None) -> StakeholderGroup 
     return await session.get(StakeholderGroup, group_id) if group_id else None
 
 
-ROOM_NOT_FOUND_HINT = (
+ROOM_NOT_FOUND_HINT = N_(
     "If you hold a seat here, open your invitation link in this browser; "
     "if it no longer works, ask the convener to reissue your link."
 )
 
-CONSOLE_NOT_FOUND_HINT = (
+CONSOLE_NOT_FOUND_HINT = N_(
     "If you are the convener, sign in first; if you hold the facilitator seat, open your "
     "invitation link in this browser."
 )
@@ -300,7 +340,9 @@ async def room(request: Request, convening_id: int, session: SessionDep) -> Resp
         {
             **_live_context(access),
             "group": await _group(session, access.seat.group_id if access.seat else None),
-            "ground_rules_text": service.ground_rules_text(convening),
+            "ground_rules_text": service.ground_rules_text(
+                convening, page_language(request, convening)
+            ),
             "agenda": agenda_service.summarize(convening, items),
         },
         convener=access.convener,
@@ -324,7 +366,7 @@ async def facilitate(request: Request, convening_id: int, session: SessionDep) -
             status.HTTP_403_FORBIDDEN,
             f"You are at this convening as a {access.actor.value}; "
             "this console is for its convener and facilitators.",
-            hint="The room is open to you.",
+            hint=N_("The room is open to you."),
             convener=access.convener,
         )
     return render(
@@ -380,15 +422,15 @@ async def desk(request: Request, convening_id: int, session: SessionDep) -> Resp
 # Commitments ------------------------------------------------------------------------------
 
 LIGHT_LABELS = {
-    Light.green: ("Green", "reported within the reporting period"),
-    Light.yellow: ("Yellow", "one reporting period without a report"),
-    Light.red: ("Red", "two reporting periods without a report"),
+    Light.green: (N_("Green"), N_("reported within the reporting period")),
+    Light.yellow: (N_("Yellow"), N_("one reporting period without a report")),
+    Light.red: (N_("Red"), N_("two reporting periods without a report")),
 }
 PROGRESS_LABELS = {
-    ProgressStatus.on_track: "On track",
-    ProgressStatus.at_risk: "At risk",
-    ProgressStatus.off_track: "Off track",
-    ProgressStatus.done: "Done",
+    ProgressStatus.on_track: N_("On track"),
+    ProgressStatus.at_risk: N_("At risk"),
+    ProgressStatus.off_track: N_("Off track"),
+    ProgressStatus.done: N_("Done"),
 }
 
 
@@ -396,9 +438,9 @@ def _instant(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _day(value: str) -> str:
-    day = date.fromisoformat(value)
-    return f"{day.day} {day:%B %Y}"
+def _day(value: str) -> date:
+    """A due date; templates show it in words in the page's language (`| long_date`)."""
+    return date.fromisoformat(value)
 
 
 @router.get("/convenings/{convening_id}/commitments")
@@ -443,7 +485,7 @@ async def commitments(request: Request, convening_id: int, session: SessionDep) 
     )
 
 
-@router.get("/progress/{token}")
+@router.get("/progress/{token}", dependencies=[Depends(RateLimited("progress-link"))])
 async def progress(request: Request, token: str, session: SessionDep) -> Response:
     """The owner's progress-report page, opened by the commitment's link: the commitment, its
     light, the past reports and a form for the next one."""
@@ -454,8 +496,8 @@ async def progress(request: Request, token: str, session: SessionDep) -> Respons
         return error_page(
             request,
             status.HTTP_404_NOT_FOUND,
-            "This progress link is not valid.",
-            hint="Check that the whole link was copied, or ask the convener for it again.",
+            N_("This progress link is not valid."),
+            hint=N_("Check that the whole link was copied, or ask the convener for it again."),
             convener=convener,
         )
     convening = await session.get(Convening, page["convening"]["id"])
@@ -466,6 +508,7 @@ async def progress(request: Request, token: str, session: SessionDep) -> Respons
         {
             "page": page,
             "token": token,
+            "convening": convening,  # the page comes in the convening's language
             "time_zone": convening.time_zone,
             "due": _day(page["commitment"]["due_date"]),
             "reports": [{**r, "at": _instant(r["at"])} for r in reversed(page["reports"])],

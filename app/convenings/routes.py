@@ -28,8 +28,10 @@ from app.convenings.schemas import (
 )
 from app.convenings.seat_import import ImportRejected, import_seats
 from app.db import SessionDep
+from app.errors import refusals
 from app.live import service as live_service
 from app.notify import service as notify
+from app.ratelimit import RateLimited
 
 router = APIRouter(prefix="/api", tags=["convenings"])
 SEAT_COOKIE_DAYS = 90
@@ -56,13 +58,18 @@ async def group_presets() -> dict[str, str]:
     return {preset.value: label for preset, label in PRESET_LABELS.items()}
 
 
-@router.get("/convenings", response_model=list[ConveningRead])
+@router.get("/convenings", response_model=list[ConveningRead], responses=refusals(401))
 async def list_convenings(convener: SignedIn, session: SessionDep) -> list[ConveningRead]:
     """The convenings the signed-in convener owns."""
     return [convening_read(c) for c in await service.list_convenings(session, convener)]
 
 
-@router.post("/convenings", response_model=ConveningRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/convenings",
+    response_model=ConveningRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=refusals(401),
+)
 async def create_convening(
     data: ConveningCreate, convener: SignedIn, session: SessionDep
 ) -> ConveningRead:
@@ -70,13 +77,21 @@ async def create_convening(
     return convening_read(await service.create_convening(session, convener, data))
 
 
-@router.get("/convenings/{convening_id}", response_model=ConveningRead)
+@router.get(
+    "/convenings/{convening_id}",
+    response_model=ConveningRead,
+    responses=refusals(403, 404),
+)
 async def read_convening(access: Watch) -> ConveningRead:
     """A convening's details and ground rules."""
     return convening_read(access.convening)
 
 
-@router.patch("/convenings/{convening_id}", response_model=ConveningRead)
+@router.patch(
+    "/convenings/{convening_id}",
+    response_model=ConveningRead,
+    responses=refusals(403, 404, 409),
+)
 async def update_convening(
     data: ConveningUpdate, access: Prepare, session: SessionDep
 ) -> ConveningRead:
@@ -84,19 +99,31 @@ async def update_convening(
     return convening_read(await service.update_convening(session, access, data))
 
 
-@router.post("/convenings/{convening_id}/schedule", response_model=ConveningRead)
+@router.post(
+    "/convenings/{convening_id}/schedule",
+    response_model=ConveningRead,
+    responses=refusals(403, 404, 409),
+)
 async def schedule(access: Prepare, session: SessionDep) -> ConveningRead:
     """draft → scheduled: the preparation is done and invitations can go out."""
     return convening_read(await service.transition(session, access, ConveningStatus.scheduled))
 
 
-@router.post("/convenings/{convening_id}/unschedule", response_model=ConveningRead)
+@router.post(
+    "/convenings/{convening_id}/unschedule",
+    response_model=ConveningRead,
+    responses=refusals(403, 404, 409),
+)
 async def unschedule(access: Prepare, session: SessionDep) -> ConveningRead:
     """scheduled → draft: reopen the preparation (the agenda can be edited again)."""
     return convening_read(await service.transition(session, access, ConveningStatus.draft))
 
 
-@router.post("/convenings/{convening_id}/open", response_model=ConveningRead)
+@router.post(
+    "/convenings/{convening_id}/open",
+    response_model=ConveningRead,
+    responses=refusals(403, 404, 409),
+)
 async def open_convening(access: RunFloor, session: SessionDep, request: Request) -> ConveningRead:
     """scheduled → live; seats already connected to the room are marked present."""
     convening = await service.transition(session, access, ConveningStatus.live)
@@ -105,7 +132,11 @@ async def open_convening(access: RunFloor, session: SessionDep, request: Request
     return convening_read(convening)
 
 
-@router.post("/convenings/{convening_id}/close", response_model=ConveningRead)
+@router.post(
+    "/convenings/{convening_id}/close",
+    response_model=ConveningRead,
+    responses=refusals(403, 404, 409),
+)
 async def close_convening(access: RunFloor, session: SessionDep) -> ConveningRead:
     """live → closed (the open agenda item is completed)."""
     if access.convening.status == ConveningStatus.live:
@@ -113,7 +144,11 @@ async def close_convening(access: RunFloor, session: SessionDep) -> ConveningRea
     return convening_read(await service.transition(session, access, ConveningStatus.closed))
 
 
-@router.post("/convenings/{convening_id}/mark-reported", response_model=ConveningRead)
+@router.post(
+    "/convenings/{convening_id}/mark-reported",
+    response_model=ConveningRead,
+    responses=refusals(403, 404, 409),
+)
 async def mark_reported(access: PublishReport, session: SessionDep) -> ConveningRead:
     """closed → reported: the report-back has gone out."""
     return convening_read(await service.transition(session, access, ConveningStatus.reported))
@@ -122,7 +157,11 @@ async def mark_reported(access: PublishReport, session: SessionDep) -> Convening
 # Groups ---------------------------------------------------------------------------------
 
 
-@router.get("/convenings/{convening_id}/groups", response_model=list[GroupRead])
+@router.get(
+    "/convenings/{convening_id}/groups",
+    response_model=list[GroupRead],
+    responses=refusals(403, 404),
+)
 async def list_groups(access: Watch, session: SessionDep) -> object:
     """The stakeholder groups at the table."""
     return await service.list_groups(session, access.convening.id)  # type: ignore[arg-type]
@@ -132,13 +171,18 @@ async def list_groups(access: Watch, session: SessionDep) -> object:
     "/convenings/{convening_id}/groups",
     response_model=GroupRead,
     status_code=status.HTTP_201_CREATED,
+    responses=refusals(403, 404, 409),
 )
 async def add_group(data: GroupCreate, access: Prepare, session: SessionDep) -> object:
     """Add a stakeholder group from a preset or a custom name."""
     return await service.add_group(session, access, data)
 
 
-@router.patch("/convenings/{convening_id}/groups/{group_id}", response_model=GroupRead)
+@router.patch(
+    "/convenings/{convening_id}/groups/{group_id}",
+    response_model=GroupRead,
+    responses=refusals(403, 404, 409),
+)
 async def update_group(
     group_id: int, data: GroupUpdate, access: Prepare, session: SessionDep
 ) -> object:
@@ -147,7 +191,9 @@ async def update_group(
 
 
 @router.delete(
-    "/convenings/{convening_id}/groups/{group_id}", status_code=status.HTTP_204_NO_CONTENT
+    "/convenings/{convening_id}/groups/{group_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=refusals(403, 404, 409),
 )
 async def remove_group(group_id: int, access: Prepare, session: SessionDep) -> None:
     """Remove a group nobody sits in."""
@@ -157,7 +203,11 @@ async def remove_group(group_id: int, access: Prepare, session: SessionDep) -> N
 # Seats ----------------------------------------------------------------------------------
 
 
-@router.get("/convenings/{convening_id}/seats", response_model=list[SeatRead])
+@router.get(
+    "/convenings/{convening_id}/seats",
+    response_model=list[SeatRead],
+    responses=refusals(403, 404),
+)
 async def list_seats(access: Prepare, session: SessionDep) -> object:
     """Every seat with its holder's contact details (convener only)."""
     return await service.list_seats(session, access.convening.id)  # type: ignore[arg-type]
@@ -167,6 +217,7 @@ async def list_seats(access: Prepare, session: SessionDep) -> object:
     "/convenings/{convening_id}/seats",
     response_model=SeatRead,
     status_code=status.HTTP_201_CREATED,
+    responses=refusals(403, 404, 409),
 )
 async def add_seat(data: SeatCreate, access: Prepare, session: SessionDep) -> object:
     """Seat someone at the table."""
@@ -177,7 +228,10 @@ async def add_seat(data: SeatCreate, access: Prepare, session: SessionDep) -> ob
     "/convenings/{convening_id}/seats/import",
     response_model=ImportResult,
     status_code=status.HTTP_201_CREATED,
-    responses={422: {"description": "Bad rows; nothing was imported."}},
+    responses={
+        **refusals(403, 404, 409),
+        422: {"description": "Bad rows; nothing was imported."},
+    },
 )
 async def import_seat_list(file: UploadFile, access: Prepare, session: SessionDep) -> ImportResult:
     """Import a CSV seat list (header: name, role, group, affiliation, email, speaks_for,
@@ -204,7 +258,11 @@ async def import_seat_list(file: UploadFile, access: Prepare, session: SessionDe
     )
 
 
-@router.patch("/convenings/{convening_id}/seats/{seat_id}", response_model=SeatRead)
+@router.patch(
+    "/convenings/{convening_id}/seats/{seat_id}",
+    response_model=SeatRead,
+    responses=refusals(403, 404, 409),
+)
 async def update_seat(
     seat_id: int, data: SeatUpdate, access: Prepare, session: SessionDep
 ) -> object:
@@ -212,13 +270,21 @@ async def update_seat(
     return await service.update_seat(session, access, seat_id, data)
 
 
-@router.delete("/convenings/{convening_id}/seats/{seat_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/convenings/{convening_id}/seats/{seat_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=refusals(403, 404, 409),
+)
 async def remove_seat(seat_id: int, access: Prepare, session: SessionDep) -> None:
     """Remove a seat (before the convening goes live)."""
     await service.remove_seat(session, access, seat_id)
 
 
-@router.get("/convenings/{convening_id}/inclusion", response_model=Inclusion)
+@router.get(
+    "/convenings/{convening_id}/inclusion",
+    response_model=Inclusion,
+    responses=refusals(403, 404),
+)
 async def read_inclusion(access: Prepare, session: SessionDep) -> Inclusion:
     """Who is and is not at the table: group targets, empty groups, absences, missing roles."""
     return await service.inclusion(session, access.convening.id)  # type: ignore[arg-type]
@@ -227,7 +293,11 @@ async def read_inclusion(access: Prepare, session: SessionDep) -> Inclusion:
 # Invitations ----------------------------------------------------------------------------
 
 
-@router.get("/convenings/{convening_id}/invitations", response_model=list[InvitationRead])
+@router.get(
+    "/convenings/{convening_id}/invitations",
+    response_model=list[InvitationRead],
+    responses=refusals(403, 404),
+)
 async def list_invitations(
     access: Prepare, session: SessionDep, settings: SettingsDep
 ) -> list[InvitationRead]:
@@ -246,6 +316,7 @@ async def _one(
     "/convenings/{convening_id}/seats/{seat_id}/invitation",
     response_model=InvitationRead,
     status_code=status.HTTP_201_CREATED,
+    responses=refusals(403, 404, 409),
 )
 async def issue_invitation(
     seat_id: int, access: Prepare, session: SessionDep, settings: SettingsDep
@@ -256,7 +327,9 @@ async def issue_invitation(
 
 
 @router.delete(
-    "/convenings/{convening_id}/seats/{seat_id}/invitation", response_model=InvitationRead
+    "/convenings/{convening_id}/seats/{seat_id}/invitation",
+    response_model=InvitationRead,
+    responses=refusals(403, 404, 409),
 )
 async def revoke_invitation(
     seat_id: int, access: Prepare, session: SessionDep, settings: SettingsDep
@@ -270,6 +343,7 @@ async def revoke_invitation(
     "/convenings/{convening_id}/seats/{seat_id}/invitation/send",
     response_model=InvitationRead,
     status_code=status.HTTP_202_ACCEPTED,
+    responses=refusals(403, 404, 409),
 )
 async def send_invitation(
     seat_id: int, access: Prepare, session: SessionDep, settings: SettingsDep, request: Request
@@ -284,6 +358,7 @@ async def send_invitation(
     "/convenings/{convening_id}/invitations/send",
     response_model=list[InvitationRead],
     status_code=status.HTTP_202_ACCEPTED,
+    responses=refusals(403, 404, 409),
 )
 async def send_all_invitations(
     access: Prepare, session: SessionDep, settings: SettingsDep, request: Request
@@ -294,7 +369,13 @@ async def send_all_invitations(
     return await invitations.list_invitations(session, access.convening.id, settings)  # type: ignore[arg-type]
 
 
-@router.get("/invitations/{token}", response_model=SeatLanding, tags=["invitations"])
+@router.get(
+    "/invitations/{token}",
+    dependencies=[Depends(RateLimited("invitation"))],
+    response_model=SeatLanding,
+    tags=["invitations"],
+    responses=refusals(404, 410),
+)
 async def invitation_landing(token: str, request: Request, session: SessionDep) -> SeatLanding:
     """Who this link seats at the table, and the ground rules to accept."""
     found = await invitations.find(session, token)
@@ -302,7 +383,13 @@ async def invitation_landing(token: str, request: Request, session: SessionDep) 
     return await invitations.landing(session, token, cookie)
 
 
-@router.post("/invitations/redeem", response_model=SeatLanding, tags=["invitations"])
+@router.post(
+    "/invitations/redeem",
+    response_model=SeatLanding,
+    tags=["invitations"],
+    dependencies=[Depends(RateLimited("invitation"))],
+    responses=refusals(404, 409, 410, 429),
+)
 async def redeem_invitation(
     data: Redeem, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ) -> SeatLanding:

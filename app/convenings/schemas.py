@@ -1,10 +1,12 @@
 """Request and response shapes for convenings, groups, seats and invitations."""
 
+import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import available_timezones
 
+from fastapi import Path
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -12,8 +14,10 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from app.convenings.models import (
     Attendance,
@@ -55,9 +59,18 @@ def _known_zone(value: str) -> str:
     return value
 
 
+# Times are stored in UTC; a year outside this range is a typing error (and near the ends of
+# what Python holds, years 1 and 9999, moving to UTC overflows).
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2200
+
+
 def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+    if value is None:
+        return value
+    if value.tzinfo is None:
         raise ValueError("give a time zone offset, for example 2026-03-01T09:00:00+01:00")
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"give a date between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
     return value
 
 
@@ -65,15 +78,52 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=10_000)]
-Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+# The languages the interface and the report-back come in (app/i18n.py LANGUAGES).
+Language = Literal["en", "fr", "es"]
 TimeZone = Annotated[str, AfterValidator(_known_zone)]
 AwareDatetime = Annotated[datetime | None, AfterValidator(_aware)]
 
 
+# Ids are 32-bit integers in PostgreSQL; a larger one names nothing and must not reach a query.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]  # the same, for an id in a route's path
+
+# Characters no text field takes: NUL (PostgreSQL refuses it), the other control characters
+# but tab, line feed and carriage return (XML, and so the DOCX export, refuses them), lone
+# surrogates (not UTF-8: no database stores them) and the non-characters U+FFFE and U+FFFF.
+UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _unstorable(value: Any) -> str | None:
+    """The first character of `value` (text, or text inside lists and dicts) no field takes."""
+    if isinstance(value, str):
+        found = UNSTORABLE.search(value)
+        return found.group() if found else None
+    if isinstance(value, list | tuple):
+        return next((c for c in map(_unstorable, value) if c is not None), None)
+    if isinstance(value, dict):
+        return _unstorable(list(value.keys())) or _unstorable(list(value.values()))
+    return None
+
+
 class Strict(BaseModel):
-    """Base for request bodies: unknown fields are refused, not ignored."""
+    """Base for request bodies: unknown fields are refused, not ignored, and so is text with a
+    character that cannot be stored or exported (a NUL, a control character)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        char = _unstorable(value)
+        if char is not None:
+            raise PydanticCustomError(
+                "unstorable_text",
+                "this text contains a character that cannot be stored (U+{code}): remove it",
+                {"code": f"{ord(char):04X}"},
+            )
+        return value
 
 
 class _Schedule(Strict):
@@ -165,7 +215,7 @@ class GroupRead(BaseModel):
 
 class SeatCreate(Strict):
     role: Role
-    group_id: int | None = None
+    group_id: Id | None = None
     holder_name: Name
     affiliation: ShortText = ""
     email: EmailStr | None = None
@@ -175,7 +225,7 @@ class SeatCreate(Strict):
 
 class SeatUpdate(Strict):
     role: Role | None = None
-    group_id: int | None = None
+    group_id: Id | None = None
     holder_name: Name | None = None
     affiliation: ShortText | None = None
     email: EmailStr | None = None

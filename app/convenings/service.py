@@ -32,19 +32,21 @@ from app.convenings.schemas import (
 )
 from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound
+from app.i18n import N_, _, use_language
 from app.live.log import append_event
 
+# The attribution rule in plain words (translated where used, in the reader's language).
 ATTRIBUTION_STATEMENTS: dict[str, str] = {
-    AttributionRule.attributed: (
+    AttributionRule.attributed: N_(
         "This convening is on the record: what you say may be reported with your name, "
         "affiliation and stakeholder group."
     ),
-    AttributionRule.chatham_house: (
+    AttributionRule.chatham_house: N_(
         "This convening is held under the Chatham House Rule: what is said may be used, but "
         "neither the identity nor the affiliation of the speaker may be revealed. Outside the "
         "room, statements are attributed to a stakeholder group only."
     ),
-    AttributionRule.anonymous: (
+    AttributionRule.anonymous: N_(
         "This convening is anonymous: nothing recorded links what you say, how you answer a "
         "consensus check, or a dissent you log to you or your seat."
     ),
@@ -62,9 +64,11 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 PREPARING = (ConveningStatus.draft, ConveningStatus.scheduled)
 
 
-def ground_rules_text(convening: Convening) -> str:
-    """The ground rules every seat accepts: the attribution rule in plain words, then the rest."""
-    statement = ATTRIBUTION_STATEMENTS[convening.attribution]
+def ground_rules_text(convening: Convening, language: str | None = None) -> str:
+    """The ground rules every seat accepts: the attribution rule in plain words (in `language`,
+    by default the convening's), then the convener's own rules as written."""
+    with use_language(language or convening.language):
+        statement = _(ATTRIBUTION_STATEMENTS[convening.attribution])
     extra = convening.ground_rules.strip()
     return f"{statement}\n\n{extra}" if extra else statement
 

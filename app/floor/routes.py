@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 from app.authz import RunFloor, TakePart
 from app.convenings.schemas import SeatRead
 from app.db import SessionDep
+from app.errors import refusals
 from app.floor import service
 from app.floor.schemas import (
     CallSeat,
@@ -26,14 +27,19 @@ def _seq(access: object) -> FloorChange:
     return FloorChange(seq=access.convening.last_seq)  # type: ignore[attr-defined]
 
 
-@router.post("/floor/hand", response_model=FloorChange, status_code=201)
+@router.post(
+    "/floor/hand",
+    response_model=FloorChange,
+    status_code=201,
+    responses=refusals(403, 404, 409),
+)
 async def raise_hand(data: RaiseHand, access: TakePart, session: SessionDep) -> FloorChange:
     """Ask for the floor: `hand`, `point_of_order` (goes first) or `direct_reply`."""
     await service.raise_hand(session, access, data.kind)
     return _seq(access)
 
 
-@router.delete("/floor/hand", response_model=FloorChange)
+@router.delete("/floor/hand", response_model=FloorChange, responses=refusals(403, 404, 409))
 async def lower_hand(
     access: TakePart,
     session: SessionDep,
@@ -44,35 +50,35 @@ async def lower_hand(
     return _seq(access)
 
 
-@router.post("/floor/next", response_model=FloorChange)
+@router.post("/floor/next", response_model=FloorChange, responses=refusals(403, 404, 409))
 async def call_next(access: RunFloor, session: SessionDep) -> FloorChange:
     """End the current turn and call the next speaker."""
     await service.call_next(session, access)
     return _seq(access)
 
 
-@router.post("/floor/call", response_model=FloorChange)
+@router.post("/floor/call", response_model=FloorChange, responses=refusals(403, 404, 409))
 async def call_seat(data: CallSeat, access: RunFloor, session: SessionDep) -> FloorChange:
     """Give the floor to a specific seat."""
     await service.call_seat(session, access, data.seat_id)
     return _seq(access)
 
 
-@router.post("/floor/end-turn", response_model=FloorChange)
+@router.post("/floor/end-turn", response_model=FloorChange, responses=refusals(403, 404, 409))
 async def end_turn(access: RunFloor, session: SessionDep) -> FloorChange:
     """End the current turn."""
     await service.end_turn(session, access)
     return _seq(access)
 
 
-@router.put("/floor/queue", response_model=FloorChange)
+@router.put("/floor/queue", response_model=FloorChange, responses=refusals(403, 404, 409))
 async def reorder_queue(data: ReorderQueue, access: RunFloor, session: SessionDep) -> FloorChange:
     """Reorder the waiting hands."""
     await service.reorder_queue(session, access, data.entry_ids)
     return _seq(access)
 
 
-@router.put("/floor/order", response_model=FloorChange)
+@router.put("/floor/order", response_model=FloorChange, responses=refusals(403, 404, 409))
 async def set_queue_order(
     data: SetQueueOrder, access: RunFloor, session: SessionDep
 ) -> FloorChange:
@@ -81,35 +87,44 @@ async def set_queue_order(
     return _seq(access)
 
 
-@router.post("/floor/tour", response_model=FloorChange, status_code=201)
+@router.post(
+    "/floor/tour",
+    response_model=FloorChange,
+    status_code=201,
+    responses=refusals(403, 404, 409),
+)
 async def start_tour(data: StartTour, access: RunFloor, session: SessionDep) -> FloorChange:
     """Start a tour de table over the present participant seats."""
     await service.start_tour(session, access, data.order)
     return _seq(access)
 
 
-@router.delete("/floor/tour", response_model=FloorChange)
+@router.delete("/floor/tour", response_model=FloorChange, responses=refusals(403, 404, 409))
 async def end_tour(access: RunFloor, session: SessionDep) -> FloorChange:
     """Stop the tour de table."""
     await service.end_tour(session, access)
     return _seq(access)
 
 
-@router.post("/floor/tour/pass", response_model=FloorChange)
+@router.post("/floor/tour/pass", response_model=FloorChange, responses=refusals(403, 404, 409))
 async def pass_own_turn(access: TakePart, session: SessionDep) -> FloorChange:
     """Pass your turn in the tour de table."""
     await service.pass_turn(session, access, access.seat.id)  # type: ignore[union-attr, arg-type]
     return _seq(access)
 
 
-@router.post("/floor/tour/pass-for", response_model=FloorChange)
+@router.post("/floor/tour/pass-for", response_model=FloorChange, responses=refusals(403, 404, 409))
 async def pass_for(data: PassFor, access: RunFloor, session: SessionDep) -> FloorChange:
     """Record that a seat passes its turn in the tour de table."""
     await service.pass_turn(session, access, data.seat_id)
     return _seq(access)
 
 
-@router.put("/seats/{seat_id}/attendance", response_model=SeatRead)
+@router.put(
+    "/seats/{seat_id}/attendance",
+    response_model=SeatRead,
+    responses=refusals(403, 404, 409),
+)
 async def mark_attendance(
     seat_id: int, data: MarkAttendance, access: RunFloor, session: SessionDep
 ) -> object:

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from app.convenings.models import Attendance
-from app.convenings.schemas import Strict
+from app.convenings.schemas import Id, Strict
 from app.floor.models import QueueOrder, TourOrder
 
 
@@ -14,11 +14,11 @@ class RaiseHand(Strict):
 
 
 class CallSeat(Strict):
-    seat_id: int
+    seat_id: Id
 
 
 class ReorderQueue(Strict):
-    entry_ids: Annotated[list[int], Field(max_length=1000)]
+    entry_ids: Annotated[list[Id], Field(max_length=1000)]
 
 
 class SetQueueOrder(Strict):
@@ -30,7 +30,7 @@ class StartTour(Strict):
 
 
 class PassFor(Strict):
-    seat_id: int
+    seat_id: Id
 
 
 class MarkAttendance(Strict):

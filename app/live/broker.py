@@ -105,7 +105,15 @@ class RedisBroker:
     def __init__(self, url: str) -> None:
         import redis.asyncio as redis
 
-        self.redis = redis.from_url(url, decode_responses=True, health_check_interval=15)
+        # Explicit timeouts (redis-py before 8.0 had none): a Redis that stops answering
+        # slows publishing and subscribing down, it never holds them.
+        self.redis = redis.from_url(
+            url,
+            decode_responses=True,
+            health_check_interval=15,
+            socket_timeout=5,
+            socket_connect_timeout=5,
+        )
 
     async def connect(self) -> None:
         """Check that Redis answers; if not, the app still serves (clients catch up by replay)."""
@@ -119,8 +127,14 @@ class RedisBroker:
         await self.redis.aclose()
 
     async def publish(self, channel: str, message: str) -> None:
-        """Publish to every process subscribed to the channel."""
-        await self.redis.publish(channel, message)
+        """Publish to every process subscribed to the channel. A pooled connection that broke
+        meanwhile (Redis restarted) fails once: the command is sent again on a new one."""
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        try:
+            await self.redis.publish(channel, message)
+        except RedisConnectionError:
+            await self.redis.publish(channel, message)
 
     def subscribe(self, channel: str) -> _RedisSubscription:
         """A subscription to the channel (subscribed once entered)."""

@@ -3,28 +3,57 @@
 Actions are HTTP calls elsewhere; these endpoints only deliver. Both start from a snapshot
 (or replay the events after the client's last sequence number), then stream, in order, with
 no gap and no duplicate.
+
+The websocket is a bare ASGI app (`LiveSocket`), not a FastAPI endpoint: an open connection
+holds only what it needs (its `Client`: a few ids and the ASGI `send`), and the channel's
+task writes each event to its socket directly. It authorizes with the one permission table
+(`app.authz`), like every route. `LiveRoom` serves the same socket as an ASGI middleware,
+ahead of FastAPI's middleware and routing, for a lighter connection still.
 """
 
 import asyncio
 import contextlib
 import json
+import re
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel
 from starlette.requests import HTTPConnection
+from starlette.routing import WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.authz import Access, Action, Watch, allows, resolve_access
+from app.authz import Action, Actor, Watch, allows, resolve_access
+from app.convenings.models import Attendance, ConveningStatus
 from app.db import SessionDep, commit
 from app.live import service
-from app.live.hub import DROPPED, LEFT, UNBOUND, Client, Hub
+from app.live.hub import (
+    CLOSE_FORBIDDEN,
+    CLOSE_GOING_AWAY,
+    CLOSE_NOT_FOUND,
+    CLOSE_TOO_SLOW,
+    Client,
+    Hub,
+    raw_socket,
+)
+from app.live.log import PUBLISHER
+
+__all__ = [
+    "CLOSE_FORBIDDEN",
+    "CLOSE_GOING_AWAY",
+    "CLOSE_NOT_FOUND",
+    "CLOSE_TOO_SLOW",
+    "LIVE_PATH",
+    "LiveRoom",
+    "LiveSocket",
+    "router",
+]
+
+LIVE_PATH = "/api/convenings/{convening_id}/live"
+_LIVE_PATH = re.compile(r"/api/convenings/(?P<convening_id>[^/]+)/live")
 
 router = APIRouter(prefix="/api/convenings/{convening_id}", tags=["live"])
-
-CLOSE_NOT_FOUND = 4404
-CLOSE_FORBIDDEN = 4403
-CLOSE_TOO_SLOW = 4008  # the client fell too far behind; reconnect with `since`
-CLOSE_GOING_AWAY = 1012  # the server is restarting; reconnect
 
 
 class Poll(BaseModel):
@@ -36,133 +65,158 @@ class Poll(BaseModel):
     last_seq: int
 
 
-def _hub(connection: HTTPConnection) -> Hub:
-    return connection.app.state.hub  # type: ignore[no-any-return]
+def _hub(app: Any) -> Hub:
+    return app.state.hub  # type: ignore[no-any-return]
 
 
-def _you(access: Access) -> dict[str, Any]:
-    return {
-        "actor": access.actor.value,
-        "seat_id": access.seat.id if access.seat else None,
-    }
+def _you(actor: Actor, seat_id: int | None) -> dict[str, Any]:
+    return {"actor": actor.value, "seat_id": seat_id}
 
 
-async def _authorize(connection: HTTPConnection, convening_id: int) -> Access | int:
-    """The caller's access to watch the room, or the close code that refuses it."""
-    async with connection.app.state.sessionmaker() as session:
+# The websocket ------------------------------------------------------------------------------
+
+
+class LiveSocket:
+    """`GET /api/convenings/{id}/live` as a bare ASGI app, mounted by the router."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await serve(scope, receive, send, str(scope.get("path_params", {}).get("convening_id")))
+
+
+class LiveRoom:
+    """ASGI middleware serving the room's websocket before the rest of the stack (FastAPI's
+    exception handling, dependency stack and routing), everything else passed through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            match = _LIVE_PATH.fullmatch(scope["path"])
+            if match is not None:
+                await serve(scope, receive, send, match["convening_id"])
+                return
+        await self.app(scope, receive, send)
+
+
+router.routes.append(WebSocketRoute(LIVE_PATH, LiveSocket(), name="live"))
+
+
+async def serve(scope: Scope, receive: Receive, send: Send, convening: str) -> None:
+    """Push the room: a snapshot or the missed events, then every event as it happens.
+
+    The seat cookie authorizes the connection (anyone who may not watch is refused with
+    4404, or 4403). The client is attached to the channel first, so events arriving while
+    its snapshot or replay goes out wait in its backlog; then the channel sends directly.
+    """
+    if (await receive())["type"] != "websocket.connect":
+        return
+    app = scope["app"]
+    hub = _hub(app)
+    convening_id = int(convening) if convening.isdigit() else None
+    who = await _authorize(app, hub, scope, convening_id) if convening_id else CLOSE_NOT_FOUND
+    if isinstance(who, int):
+        await send({"type": "websocket.close", "code": who, "reason": ""})
+        return
+    assert convening_id is not None
+    since = _since(scope)
+    # The request's headers are not needed any more: not kept for the connection's life.
+    scope["headers"] = []
+    await send({"type": "websocket.accept"})
+    actor, seat_id = who
+    client = Client(send, seat_id, raw_socket(receive))
+    try:
+        await hub.attach(convening_id, client)
+        await _start(hub, client, convening_id, since, _you(actor, seat_id))
+        await client.drain()  # what arrived meanwhile; from now on the channel sends
+        # The socket only pushes: what the client sends is read and ignored, until it goes.
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+    except (OSError, RuntimeError):  # the client went away while we were sending
+        pass
+    finally:
+        client.end()
+
+
+def _since(scope: Scope) -> int | None:
+    for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1")):
+        if name == "since":
+            with contextlib.suppress(ValueError):
+                return int(value)
+    return None
+
+
+async def _authorize(
+    app: Any, hub: Hub, scope: Scope, convening_id: int
+) -> tuple[Actor, int | None] | int:
+    """The caller's role and seat if it may watch the room, or the close code refusing it.
+    Reads without the write lock; a seat joining a live room is then marked present."""
+    connection = HTTPConnection(scope)
+    async with hub.reader() as session:
         try:
             access = await resolve_access(connection, session, convening_id)  # type: ignore[arg-type]
         except HTTPException:
             return CLOSE_NOT_FOUND
+        finally:
+            scope.pop("convene.convener", None)  # cached by resolve_access: not kept
         if not allows(access.actor, Action.watch):
             return CLOSE_FORBIDDEN
-        if access.seat is not None:
-            session.info["convene.publisher"] = _hub(connection)
-            await service.mark_present(session, convening_id, access.seat.id)  # type: ignore[arg-type]
+        seat = access.seat
+        seat_id = seat.id if seat is not None else None
+        mark = (
+            seat is not None
+            and seat.attendance != Attendance.present
+            and access.convening.status == ConveningStatus.live
+        )
+        actor = access.actor
+    if mark:
+        assert seat_id is not None
+        async with app.state.sessionmaker() as session:
+            session.info[PUBLISHER] = hub
+            await service.mark_present(session, convening_id, seat_id)
             await commit(session)
-        return access
+    return actor, seat_id
 
 
-@router.websocket("/live")
-async def live(
-    websocket: WebSocket, convening_id: int, since: Annotated[int | None, Query()] = None
+async def _start(
+    hub: Hub, client: Client, convening_id: int, since: int | None, you: dict[str, Any]
 ) -> None:
-    """Push the room: a snapshot or the missed events, then every event as it happens."""
-    access = await _authorize(websocket, convening_id)
-    if isinstance(access, int):
-        await websocket.close(code=access)
-        return
-    await websocket.accept()
-    hub = _hub(websocket)
-    client = Client(seat_id=access.seat.id if access.seat else None)
-    channel = await hub.attach(convening_id, client)
-    # The receiver reads (and ignores) what the client sends; when the client leaves it puts
-    # LEFT in the queue, so the loop below needs one plain `await` per message and no
-    # task or timer of its own (heartbeats come from the hub's timer, to every client).
-    receiver = asyncio.create_task(_drain_incoming(websocket, client))
-    try:
-        last_sent = await _catch_up(websocket, convening_id, since, channel.presence(), access)
-        while True:
-            seq, text = await client.queue.get()
-            if (seq, text) == LEFT:
-                return
-            if (seq, text) == UNBOUND:
-                await websocket.close(code=CLOSE_NOT_FOUND)
-                return
-            if (seq, text) == DROPPED:
-                await websocket.close(code=CLOSE_TOO_SLOW if client.dropped else CLOSE_GOING_AWAY)
-                return
-            if seq == 0:  # presence: not part of the log
-                await websocket.send_text(text)
-                continue
-            if seq <= last_sent:
-                continue
-            if seq > last_sent + 1:
-                last_sent = await _send_missing(websocket, convening_id, last_sent, seq)
-            await websocket.send_text(text)
-            last_sent = seq
-    except (WebSocketDisconnect, RuntimeError):
-        pass
-    finally:
-        receiver.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await receiver
-        await hub.detach(convening_id, client)
-
-
-async def _drain_incoming(websocket: WebSocket, client: Client) -> None:
-    """Read and ignore what the client sends (the socket only pushes); when it leaves, tell
-    the sending loop."""
-    try:
-        await _read_until_gone(websocket)
-    finally:
-        client.leave()
-
-
-async def _read_until_gone(websocket: WebSocket) -> None:
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-
-
-async def _catch_up(
-    websocket: WebSocket, convening_id: int, since: int | None, presence: list[int], access: Access
-) -> int:
-    async with websocket.app.state.sessionmaker() as session:
-        needs_snapshot = await service.needs_snapshot(session, convening_id, since)
+    """Send the snapshot (shared by every connection at that sequence number), or `resume`
+    and the events after `since` from the log."""
+    channel = client.channel
+    presence = channel.presence_json() if channel is not None else "[]"
+    mine = json.dumps(you, separators=(",", ":"))
+    if since is None or since < 0:
+        needs_snapshot = True
+    else:
+        async with hub.reader() as session:
+            needs_snapshot = await service.needs_snapshot(session, convening_id, since)
     if needs_snapshot:
-        # The state is serialized once per sequence number and shared by every connection.
-        seq, state_text = await _hub(websocket).snapshot(convening_id)
-        extra = json.dumps({"presence": presence, "you": _you(access)}, separators=(",", ":"))
-        await websocket.send_text(
-            f'{{"type":"snapshot","seq":{seq},"state":{state_text},{extra[1:]}'
+        seq, state = await hub.snapshot(convening_id)
+        client.last_seq = seq
+        text = (  # one string built once: the state is the bulk of it
+            f'{{"type":"snapshot","seq":{seq},"state":{state},"presence":{presence},"you":{mine}}}'
         )
-        return seq
-    async with websocket.app.state.sessionmaker() as session:
-        assert since is not None
-        last_sent = since
-        await websocket.send_text(
-            json.dumps({"type": "resume", "seq": since, "presence": presence, "you": _you(access)})
-        )
-        while True:
-            events = await service.events_after(session, convening_id, last_sent)
-            for event in events:
-                await websocket.send_text(json.dumps(event, separators=(",", ":")))
-                last_sent = event["seq"]
-            if len(events) < service.MAX_REPLAY:
-                return last_sent
+        del state
+        await client.send({"type": "websocket.send", "text": text})
+        return
+    assert since is not None
+    client.last_seq = since
+    resume = f'{{"type":"resume","seq":{since},"presence":{presence},"you":{mine}}}'
+    await client.send({"type": "websocket.send", "text": resume})
+    while not client.closing:
+        async with hub.reader() as session:
+            events = await service.events_after(session, convening_id, client.last_seq)
+        for event in events:
+            await client.send(
+                {"type": "websocket.send", "text": json.dumps(event, separators=(",", ":"))}
+            )
+            client.last_seq = event["seq"]
+        if len(events) < service.MAX_REPLAY:
+            return
 
 
-async def _send_missing(websocket: WebSocket, convening_id: int, last_sent: int, upto: int) -> int:
-    async with websocket.app.state.sessionmaker() as session:
-        for event in await service.events_after(
-            session, convening_id, last_sent, upto - last_sent - 1
-        ):
-            await websocket.send_text(json.dumps(event, separators=(",", ":")))
-            last_sent = event["seq"]
-    return last_sent
+# Long polling -------------------------------------------------------------------------------
 
 
 @router.get("/events", response_model=Poll)
@@ -177,37 +231,27 @@ async def poll(
     or a snapshot when the client has none or is too far behind."""
     convening_id = access.convening.id
     assert convening_id is not None
-    maker = request.app.state.sessionmaker
-    hub = _hub(request)
-    if access.seat is not None:
-        await service.mark_present(session, convening_id, access.seat.id)  # type: ignore[arg-type]
+    hub = _hub(request.app)
+    seat_id = access.seat.id if access.seat is not None else None
+    you = _you(access.actor, seat_id)
+    if seat_id is not None:
+        await service.mark_present(session, convening_id, seat_id)
     # End the request's transaction now: a long poll must not hold the database.
     await commit(session)
-    client = Client()
-    channel = await hub.attach(convening_id, client)
-    if access.seat is not None:
-        await hub.touch(convening_id, access.seat.id)  # type: ignore[arg-type]
-    try:
-        async with maker() as reader:
+    async with hub.watching(convening_id) as channel:
+        if seat_id is not None:
+            await hub.touch(convening_id, seat_id)
+        async with hub.reader() as reader:
             if await service.needs_snapshot(reader, convening_id, since):
                 seq, state = await service.snapshot(reader, convening_id)
-                snap = {"type": "snapshot", "seq": seq, "state": state, "you": _you(access)}
+                snap = {"type": "snapshot", "seq": seq, "state": state, "you": you}
                 return Poll(snapshot=snap, events=[], presence=channel.presence(), last_seq=seq)
             assert since is not None
             events = await service.events_after(reader, convening_id, since)
         if not events and wait > 0:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(_next_event(client), wait)
-            async with maker() as reader:
+                await asyncio.wait_for(channel.wait_past(since), wait)
+            async with hub.reader() as reader:
                 events = await service.events_after(reader, convening_id, since)
         last = events[-1]["seq"] if events else since
         return Poll(snapshot=None, events=events, presence=channel.presence(), last_seq=last)
-    finally:
-        await hub.detach(convening_id, client)
-
-
-async def _next_event(client: Client) -> None:
-    while True:
-        seq, _ = await client.queue.get()
-        if seq != 0:
-            return

@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import aiosmtplib
+from babel.dates import format_date, format_datetime
 from sqlalchemy import ColumnElement, and_, or_, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -25,6 +26,7 @@ from app.convenings.models import Convening, Invitation, Seat, StakeholderGroup
 from app.convenings.schemas import InvitationState
 from app.convenings.service import ground_rules_text
 from app.db import utcnow
+from app.i18n import N_, current, gettext, use_language
 from app.notify.models import DeliveryState, OutboxMessage
 from app.notify.service import INVITATION
 from app.reports.models import Reader
@@ -64,30 +66,50 @@ async def render(session: AsyncSession, message: OutboxMessage, settings: Settin
     convening = await session.get(Convening, seat.convening_id)
     assert convening is not None
     group = await session.get(StakeholderGroup, seat.group_id) if seat.group_id else None
-    when = ""
-    if convening.starts_at:
-        local = convening.starts_at.astimezone(ZoneInfo(convening.time_zone))
-        when = f"When: {local:%A %d %B %Y, %H:%M} ({convening.time_zone})\n"
-    seat_line = f"You hold the {seat.role} seat"
-    if group:
-        seat_line += f" for {group.name}"
-    if seat.speaks_for:
-        seat_line += f", speaking for {seat.speaks_for}"
-    body = (
-        f"Dear {seat.holder_name},\n\n"
-        f'You are invited to "{convening.title}".\n'
-        f"{when}\n"
-        f"{seat_line}.\n\n"
-        f"Open your personal link to take your seat (it works in one browser only; "
-        f"do not forward it):\n{invitation_link(settings, invitation)}\n\n"
-        f"The link expires on {invitation.expires_at:%d %B %Y}.\n\n"
-        f"Ground rules\n------------\n{ground_rules_text(convening)}\n"
-    )
+    with use_language(convening.language):  # the email comes in the convening's language
+        lang = current()
+        when = ""
+        if convening.starts_at:
+            local = convening.starts_at.astimezone(ZoneInfo(convening.time_zone))
+            when = gettext("When: {when} ({time_zone})").format(
+                when=format_datetime(local, "EEEE d MMMM y, HH:mm", locale=lang),
+                time_zone=convening.time_zone,
+            )
+        role = gettext(ROLE_WORDS.get(seat.role, seat.role))
+        if group and seat.speaks_for:
+            seat_line = gettext(
+                "You hold the {role} seat for {group}, speaking for {speaks_for}."
+            ).format(role=role, group=group.name, speaks_for=seat.speaks_for)
+        elif group:
+            seat_line = gettext("You hold the {role} seat for {group}.").format(
+                role=role, group=group.name
+            )
+        elif seat.speaks_for:
+            seat_line = gettext("You hold the {role} seat, speaking for {speaks_for}.").format(
+                role=role, speaks_for=seat.speaks_for
+            )
+        else:
+            seat_line = gettext("You hold the {role} seat.").format(role=role)
+        parts = [
+            gettext("Dear {name},").format(name=seat.holder_name),
+            gettext('You are invited to "{title}".').format(title=convening.title)
+            + (f"\n{when}" if when else ""),
+            seat_line,
+            gettext(
+                "Open your personal link to take your seat (it works in one browser only; "
+                "do not forward it):\n{link}"
+            ).format(link=invitation_link(settings, invitation)),
+            gettext("The link expires on {date}.").format(
+                date=format_date(invitation.expires_at, "d MMMM y", locale=lang)
+            ),
+            gettext("Ground rules") + "\n------------\n" + ground_rules_text(convening),
+        ]
+        subject = gettext("Your seat at {title}").format(title=convening.title)
     email = EmailMessage()
     email["From"] = settings.smtp_from
     email["To"] = message.to_address
-    email["Subject"] = f"Your seat at {convening.title}"
-    email.set_content(body)
+    email["Subject"] = subject
+    email.set_content("\n\n".join(parts) + "\n")
     return email
 
 
@@ -107,21 +129,41 @@ async def render_report(
     convening = await session.get(Convening, reader.convening_id)
     assert convening is not None
     number = message.payload.get("version")
-    body = (
-        f"Dear {reader.name},\n\n"
-        f'The report-back of "{convening.title}" is published (version {number}). It tells '
-        f"what was said, agreed, disputed and promised, including every dissent.\n\n"
-        f"Read it with your own link (do not forward it):\n{reader_link(settings, reader)}\n\n"
-        f"There you can acknowledge it, respond to any section and say whether you agree "
-        f"with each outcome. The convener sees your answers and can reply; they appear in "
-        f"the annex of the next version.\n"
-    )
+    with use_language(convening.language):  # the email comes in the convening's language
+        body = "\n\n".join(
+            [
+                gettext("Dear {name},").format(name=reader.name),
+                gettext(
+                    'The report-back of "{title}" is published (version {number}). It tells '
+                    "what was said, agreed, disputed and promised, including every dissent."
+                ).format(title=convening.title, number=number),
+                gettext("Read it with your own link (do not forward it):\n{link}").format(
+                    link=reader_link(settings, reader)
+                ),
+                gettext(
+                    "There you can acknowledge it, respond to any section and say whether you "
+                    "agree with each outcome. The convener sees your answers and can reply; they "
+                    "appear in the annex of the next version."
+                ),
+            ]
+        )
+        subject = gettext("Report-back: {title}").format(title=convening.title)
     email = EmailMessage()
     email["From"] = settings.smtp_from
     email["To"] = message.to_address
-    email["Subject"] = f"Report-back: {convening.title}"
-    email.set_content(body)
+    email["Subject"] = subject
+    email.set_content(body + "\n")
     return email
+
+
+# How a role reads in the invitation's sentence ("You hold the participant seat").
+ROLE_WORDS = {
+    "convener": N_("convener"),
+    "facilitator": N_("facilitator"),
+    "rapporteur": N_("rapporteur"),
+    "participant": N_("participant"),
+    "observer": N_("observer"),
+}
 
 
 def _due(now: datetime) -> ColumnElement[bool]:

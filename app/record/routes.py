@@ -13,6 +13,7 @@ from app.attribution import Audience
 from app.authz import Capture, Prepare, TableCheck, TakePart, Watch
 from app.convenings.routes import SettingsDep
 from app.db import SessionDep
+from app.errors import refusals
 from app.record import service
 from app.record.audit import audit_log
 from app.record.schemas import (
@@ -39,27 +40,35 @@ def _created(kind: str, row: Any, access: Any) -> dict[str, Any]:
     return {"id": row.id, "kind": kind, "seq": access.convening.last_seq}
 
 
-@router.get("/record")
+@router.get("/record", responses=refusals(403, 404))
 async def read_record(access: Watch, session: SessionDep) -> dict[str, Any]:
     """The whole record as the room sees it (attribution rule applied)."""
     return await service.room_record(session, access.convening)
 
 
-@router.post("/contributions", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/contributions",
+    status_code=status.HTTP_201_CREATED,
+    responses=refusals(403, 404, 409),
+)
 async def contribute(data: Contribute, access: TakePart, session: SessionDep) -> dict[str, Any]:
     """Make a point on an agenda item."""
     row = await service.contribute(session, access, data.item_id, data.kind, data.text)
     return _created("contribution", row, access)
 
 
-@router.post("/contributions/captured", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/contributions/captured",
+    status_code=status.HTTP_201_CREATED,
+    responses=refusals(403, 404, 409),
+)
 async def capture(data: CaptureBody, access: Capture, session: SessionDep) -> dict[str, Any]:
     """Capture a point made by a seat (rapporteur, facilitator, convener)."""
     row = await service.capture(session, access, data.seat_id, data.item_id, data.kind, data.text)
     return _created("contribution", row, access)
 
 
-@router.post("/checks", status_code=status.HTTP_201_CREATED)
+@router.post("/checks", status_code=status.HTTP_201_CREATED, responses=refusals(403, 404, 409))
 async def table_check(
     data: TableCheckBody, access: TableCheck, session: SessionDep
 ) -> dict[str, Any]:
@@ -70,7 +79,7 @@ async def table_check(
     return _created("check", row, access)
 
 
-@router.put("/checks/{check_id}/answer")
+@router.put("/checks/{check_id}/answer", responses=refusals(403, 404, 409))
 async def answer_check(
     check_id: int, data: AnswerCheck, access: TakePart, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
@@ -82,7 +91,7 @@ async def answer_check(
     return {"check_id": check_id, "answer": data.answer, "seq": access.convening.last_seq}
 
 
-@router.get("/checks/{check_id}/answer")
+@router.get("/checks/{check_id}/answer", responses=refusals(403, 404))
 async def my_answer(
     check_id: int, access: TakePart, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
@@ -95,7 +104,7 @@ async def my_answer(
     }
 
 
-@router.post("/checks/{check_id}/close")
+@router.post("/checks/{check_id}/close", responses=refusals(403, 404, 409))
 async def close_check(
     check_id: int, data: CloseCheck, access: TableCheck, session: SessionDep
 ) -> dict[str, Any]:
@@ -104,7 +113,7 @@ async def close_check(
     return outcome_view(outcome)
 
 
-@router.post("/dissents", status_code=status.HTTP_201_CREATED)
+@router.post("/dissents", status_code=status.HTTP_201_CREATED, responses=refusals(403, 404, 409))
 async def log_dissent(
     data: LogDissent, access: TakePart, session: SessionDep, settings: SettingsDep
 ) -> dict[str, Any]:
@@ -115,7 +124,11 @@ async def log_dissent(
     return _created("dissent", row, access)
 
 
-@router.post("/dissents/{dissent_id}/withdrawal", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/dissents/{dissent_id}/withdrawal",
+    status_code=status.HTTP_201_CREATED,
+    responses=refusals(403, 404, 409),
+)
 async def withdraw_dissent(
     dissent_id: int,
     data: WithdrawDissent,
@@ -130,14 +143,14 @@ async def withdraw_dissent(
     return _created("dissent_withdrawal", row, access)
 
 
-@router.post("/parking", status_code=status.HTTP_201_CREATED)
+@router.post("/parking", status_code=status.HTTP_201_CREATED, responses=refusals(403, 404, 409))
 async def park(data: Park, access: Capture, session: SessionDep) -> dict[str, Any]:
     """Put an issue in the parking lot, with the seat that raised it."""
     row = await service.park(session, access, data.text, data.item_id, data.seat_id)
     return _created("parking", row, access)
 
 
-@router.post("/parking/{parking_id}/resolution")
+@router.post("/parking/{parking_id}/resolution", responses=refusals(403, 404, 409))
 async def resolve_parked(
     parking_id: int, data: Resolve, access: Capture, session: SessionDep
 ) -> dict[str, Any]:
@@ -146,7 +159,7 @@ async def resolve_parked(
     return _created("parking", row, access)
 
 
-@router.get("/audit")
+@router.get("/audit", responses=refusals(403, 404))
 async def read_audit(
     access: Prepare,
     session: SessionDep,
@@ -160,7 +173,7 @@ async def read_audit(
     )
 
 
-@router.get("/audit/export")
+@router.get("/audit/export", responses=refusals(403, 404))
 async def export_audit(access: Prepare, session: SessionDep) -> Response:
     """The event log as a JSON file, with the attribution rule applied for outside readers."""
     events = await audit_log(session, access.convening, Audience.outside)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from app.convenings.schemas import Strict
+from app.convenings.schemas import Id, Strict
 from app.record.models import Answer, ContributionKind, DissentTarget
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
@@ -12,19 +12,19 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5_00
 
 
 class Contribute(Strict):
-    item_id: int
+    item_id: Id
     kind: ContributionKind = ContributionKind.statement
     text: Text
 
 
 class Capture(Contribute):
-    seat_id: int
+    seat_id: Id
 
 
 class TableCheck(Strict):
-    item_id: int
+    item_id: Id
     proposal: Text
-    contribution_id: int | None = None
+    contribution_id: Id | None = None
 
 
 class AnswerCheck(Strict):
@@ -44,7 +44,7 @@ class CloseCheck(Strict):
 
 class LogDissent(Strict):
     target: DissentTarget
-    target_id: int
+    target_id: Id
     reason: Text
 
 
@@ -54,8 +54,8 @@ class WithdrawDissent(Strict):
 
 class Park(Strict):
     text: Text
-    item_id: int | None = None
-    seat_id: int | None = None
+    item_id: Id | None = None
+    seat_id: Id | None = None
 
 
 class Resolve(Strict):

@@ -8,7 +8,7 @@ convener's reach view updates from the websocket, the reader page by asking agai
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from app.authz import Access, Action, Actor, allows, current_convener, reader_cookie_name
@@ -16,7 +16,9 @@ from app.config import Settings
 from app.convenings import service as convenings_service
 from app.db import SessionDep, utcnow
 from app.errors import DomainError
-from app.pages import PageRefused, error_page, page_access, render
+from app.i18n import N_, gettext, use_language
+from app.pages import PageRefused, error_page, page_access, page_language, render
+from app.ratelimit import RateLimited
 from app.record.models import ConsensusLevel
 from app.reports import readers, service
 from app.reports.models import Position, ReaderSource, ReportVersion
@@ -30,53 +32,58 @@ router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 PRIVATE = {"Cache-Control": "no-store"}
 
-INVALID_READER_LINK = (
+# Labels and messages are marked with N_ and translated where they are shown, in the page's
+# language (`_labels`, `_export_links`; error pages translate their message and hint).
+INVALID_READER_LINK = N_(
     "This report-back link is not valid: it may have been replaced or revoked. "
     "Ask the convener for a new one."
 )
-INVALID_PUBLIC_LINK = (
+INVALID_PUBLIC_LINK = N_(
     "This public link to the report-back is not valid: it may have been switched off or "
     "replaced. Ask the convener for the report-back."
 )
-READER_NOT_FOUND_HINT = (
+READER_NOT_FOUND_HINT = N_(
     "If you were sent a link to the report-back, open it again in this browser; if it no "
     "longer works, ask the convener for a new one."
 )
 
 # Export formats in the order a reader looks for them, in plain words.
 EXPORT_LABELS: dict[ExportFormat, tuple[str, str]] = {
-    ExportFormat.pdf: ("PDF", "to print or keep"),
-    ExportFormat.docx: ("Word document (DOCX)", "to edit or quote"),
-    ExportFormat.md: ("Markdown", "plain text"),
-    ExportFormat.html: ("Web page (HTML)", "to read offline"),
-    ExportFormat.json: ("Data (JSON)", "the record, for tools"),
-    ExportFormat.csv: ("Commitments (CSV spreadsheet)", "who committed to what, by when"),
-    ExportFormat.ics: ("Agenda (ICS calendar)", "the schedule, for a calendar"),
+    ExportFormat.pdf: ("PDF", N_("to print or keep")),
+    ExportFormat.docx: (N_("Word document (DOCX)"), N_("to edit or quote")),
+    ExportFormat.md: ("Markdown", N_("plain text")),
+    ExportFormat.html: (N_("Web page (HTML)"), N_("to read offline")),
+    ExportFormat.json: (N_("Data (JSON)"), N_("the record, for tools")),
+    ExportFormat.csv: (N_("Commitments (CSV spreadsheet)"), N_("who committed to what, by when")),
+    ExportFormat.ics: (N_("Agenda (ICS calendar)"), N_("the schedule, for a calendar")),
 }
 POSITION_LABELS = {
-    Position.agree: "I agree",
-    Position.concern: "I have a concern",
-    Position.disagree: "I disagree",
+    Position.agree: N_("I agree"),
+    Position.concern: N_("I have a concern"),
+    Position.disagree: N_("I disagree"),
 }
 POSITION_WORDS = {
-    Position.agree: "Agrees",
-    Position.concern: "Has a concern",
-    Position.disagree: "Disagrees",
+    Position.agree: N_("Agrees"),
+    Position.concern: N_("Has a concern"),
+    Position.disagree: N_("Disagrees"),
 }
 LEVEL_LABELS = {
-    ConsensusLevel.consensus: "Consensus",
-    ConsensusLevel.consensus_with_reservations: "Consensus with reservations",
-    ConsensusLevel.no_consensus: "No consensus",
-    ConsensusLevel.majority_decision: "Decision by majority",
+    ConsensusLevel.consensus: N_("Consensus"),
+    ConsensusLevel.consensus_with_reservations: N_("Consensus with reservations"),
+    ConsensusLevel.no_consensus: N_("No consensus"),
+    ConsensusLevel.majority_decision: N_("Decision by majority"),
 }
-SOURCE_LABELS = {ReaderSource.absent_seat: "Absent seat", ReaderSource.added: "Added by email"}
-STATE_LABELS = {"active": "Link works", "revoked": "Revoked", "expired": "Expired"}
+SOURCE_LABELS = {
+    ReaderSource.absent_seat: N_("Absent seat"),
+    ReaderSource.added: N_("Added by email"),
+}
+STATE_LABELS = {"active": N_("Link works"), "revoked": N_("Revoked"), "expired": N_("Expired")}
 DELIVERY_LABELS = {
-    "queued": "Waiting to send",
-    "sending": "Sending",
-    "sent": "Sent",
-    "retrying": "Retrying",
-    "cancelled": "Cancelled",
+    "queued": N_("Waiting to send"),
+    "sending": N_("Sending"),
+    "sent": N_("Sent"),
+    "retrying": N_("Retrying"),
+    "cancelled": N_("Cancelled"),
 }
 
 
@@ -84,20 +91,28 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+def _translated(labels: dict[Any, str]) -> dict[str, str]:
+    """Labels keyed by value, in the current language (see `_labels`)."""
+    return {str(getattr(k, "value", k)): gettext(v) for k, v in labels.items()}
+
+
 def _labels() -> dict[str, Any]:
-    """Labels every report-back page may use (the scripts get the same ones)."""
+    """Labels every report-back page may use (the scripts get the same ones), in the current
+    language: call it inside `use_language(page_language(...))`."""
     return {
-        "export_labels": {fmt.value: label for fmt, label in EXPORT_LABELS.items()},
-        "position_labels": {p.value: label for p, label in POSITION_LABELS.items()},
-        "position_words": {p.value: label for p, label in POSITION_WORDS.items()},
-        "level_labels": {k.value: v for k, v in LEVEL_LABELS.items()},
+        "export_labels": {
+            fmt.value: (gettext(label), gettext(why)) for fmt, (label, why) in EXPORT_LABELS.items()
+        },
+        "position_labels": _translated(POSITION_LABELS),
+        "position_words": _translated(POSITION_WORDS),
+        "level_labels": _translated(LEVEL_LABELS),
     }
 
 
 # The reader's link ------------------------------------------------------------------------
 
 
-@router.get("/read/{token}")
+@router.get("/read/{token}", dependencies=[Depends(RateLimited("reader-link"))])
 async def read_link(request: Request, token: str, session: SessionDep) -> Response:
     """A reader's personal link: keeps the token in this browser (an HttpOnly cookie for
     this convening, until the link expires) and goes on to the report-back page."""
@@ -155,7 +170,11 @@ def scrollable_tables(html: str) -> str:
 
 
 def _export_links(urls: dict[str, str]) -> list[tuple[str, str, str]]:
-    return [(urls[fmt.value], label, why) for fmt, (label, why) in EXPORT_LABELS.items()]
+    """The exports with their labels, in the current language (see `_labels`)."""
+    return [
+        (urls[fmt.value], gettext(label), gettext(why))
+        for fmt, (label, why) in EXPORT_LABELS.items()
+    ]
 
 
 @router.get("/convenings/{convening_id}/report")
@@ -177,18 +196,24 @@ async def report(
     if version is not None:
         chosen = next((v for v in versions if v.number == version), None)
         if chosen is None:
+            with use_language(page_language(request)):  # as the error page is rendered
+                missing = gettext("There is no version {number} of this report-back.")
             return error_page(
                 request,
                 status.HTTP_404_NOT_FOUND,
-                f"There is no version {version} of this report-back.",
-                hint="The page without a version number shows the latest one.",
+                missing.format(number=version),
+                hint=N_("The page without a version number shows the latest one."),
                 convener=access.convener,
             )
+    language = page_language(request, access.convening)
     shown = None
     if chosen is not None:
         read = await _version_read(session, access, chosen)
         read.html = scrollable_tables(read.html)
-        shown = Shown(read, versions[-1].number, _export_links(read.exports))
+        with use_language(language):
+            shown = Shown(read, versions[-1].number, _export_links(read.exports))
+    with use_language(language):
+        labels = _labels()
     if access.reader is not None:
         await readers.mark_read(session, access)
     mine = await my_report(session, access)
@@ -204,7 +229,7 @@ async def report(
             "shown": shown,
             "versions": versions,
             "mine": mine,
-            **_labels(),
+            **labels,
         },
         convener=access.convener,
         headers=PRIVATE,
@@ -278,6 +303,13 @@ async def manage(request: Request, convening_id: int, session: SessionDep) -> Re
     groups = await convenings_service.list_groups(session, convening_id)
     link = await readers.current_public_link(session, convening_id)
     draft = await service.get_draft(session, convening_id)
+    with use_language(page_language(request, access.convening)):
+        labels = {
+            "source_labels": _translated(SOURCE_LABELS),
+            "state_labels": _translated(STATE_LABELS),
+            "delivery_labels": _translated(DELIVERY_LABELS),
+            **_labels(),
+        }
     return render(
         request,
         "report/manage.html",
@@ -294,10 +326,7 @@ async def manage(request: Request, convening_id: int, session: SessionDep) -> Re
             "reach": await readers.reach(session, convening_id),
             "answers": await list_answers(access, session),
             "public_link": readers.public_url(settings, link) if link else None,
-            "source_labels": {s.value: label for s, label in SOURCE_LABELS.items()},
-            "state_labels": STATE_LABELS,
-            "delivery_labels": DELIVERY_LABELS,
-            **_labels(),
+            **labels,
         },
         convener=access.convener,
         headers=PRIVATE,
@@ -307,7 +336,7 @@ async def manage(request: Request, convening_id: int, session: SessionDep) -> Re
 # The public page --------------------------------------------------------------------------
 
 
-@router.get("/public/report/{token}")
+@router.get("/public/report/{token}", dependencies=[Depends(RateLimited("reader-link"))])
 async def public(request: Request, token: str, session: SessionDep) -> Response:
     """The report-back for anyone with its public link (while the convener keeps it on): the
     latest version and its exports; nothing to answer."""
@@ -328,7 +357,8 @@ async def public(request: Request, token: str, session: SessionDep) -> Response:
         read.html = scrollable_tables(read.html)
         base = f"/api/public/report/{token}/versions/{version.number}/export"
         urls = {fmt.value: f"{base}.{fmt.value}" for fmt in ExportFormat}
-        shown = Shown(read, version.number, _export_links(urls))
+        with use_language(page_language(request, access.convening)):
+            shown = Shown(read, version.number, _export_links(urls))
     return render(
         request,
         "report/public.html",

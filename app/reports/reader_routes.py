@@ -5,13 +5,14 @@ reads the latest version and its exports.
 There is deliberately no route that edits or deletes an answer.
 """
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.authz import Access, AnswerReport, ManageReaders, ReadReport
 from app.convenings.routes import SettingsDep
 from app.db import SessionDep, utcnow
 from app.errors import NotFound
 from app.notify.service import wake_after_commit
+from app.ratelimit import RateLimited
 from app.reports import readers
 from app.reports.models import Position, PublicLink, Reader
 from app.reports.routes import ExportFormat, _version_read, export_version
@@ -35,7 +36,11 @@ from app.reports.schemas import (
 )
 
 router = APIRouter(prefix="/api/convenings/{convening_id}/report", tags=["report-back readers"])
-public = APIRouter(prefix="/api/public/report/{token}", tags=["report-back readers"])
+public = APIRouter(
+    prefix="/api/public/report/{token}",
+    tags=["report-back readers"],
+    dependencies=[Depends(RateLimited("reader-link"))],
+)
 
 
 def _answer_read(view: readers.AnswerView) -> AnswerRead:

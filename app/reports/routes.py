@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response, status
 from app.authz import Access, DraftReport, PublishReport, ReadReport
 from app.convenings.routes import SettingsDep
 from app.db import SessionDep
+from app.i18n import _, use_language
 from app.notify.service import wake_after_commit
 from app.reports import exports, service
 from app.reports.models import ReportDraft, ReportVersion
@@ -143,17 +144,23 @@ async def export_version(
     cid = access.convening.id
     version = await service.get_version(session, cid, number)  # type: ignore[arg-type]
     snapshot = version.snapshot
-    title = f"Report-back: {snapshot['convening']['title']} (version {version.number})"
-    footer = f"Version {version.number}, published {version.published_at:%Y-%m-%d %H:%M} UTC."
     language = snapshot["convening"].get("language") or "en"
+    with use_language(language):  # the export's own words in the version's language
+        title = _("Report-back: {title} (version {number})").format(
+            title=snapshot["convening"]["title"], number=version.number
+        )
+        footer = _("Version {number}, published {when} UTC.").format(
+            number=version.number, when=f"{version.published_at:%Y-%m-%d %H:%M}"
+        )
     body: bytes
     if fmt == ExportFormat.html:
         body = exports.standalone_page(version.markdown, title, footer, language).encode()
     elif fmt == ExportFormat.md:
         body = version.markdown.encode()
     elif fmt == ExportFormat.pdf:
-        page = exports.standalone_page(version.markdown, title, footer, language)
-        body = await asyncio.to_thread(exports.pdf_bytes, page)
+        # All of it in a worker thread (Typst releases the GIL): the room goes on meanwhile.
+        markdown = version.markdown
+        body = await asyncio.to_thread(exports.pdf_bytes, markdown, title, footer, language)
     elif fmt == ExportFormat.docx:
         body = await asyncio.to_thread(exports.docx_bytes, version.markdown, title)
     elif fmt == ExportFormat.json:

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, EmailStr, Field
 
-from app.convenings.schemas import Strict
+from app.convenings.schemas import MAX_ID, Id, Strict
 from app.reports.models import Position, ReaderSource
 
 MAX_MARKDOWN = 2_000_000
@@ -42,7 +42,7 @@ class VersionRead(VersionSummary):
 class ReaderWrite(Strict):
     name: str = Field(min_length=1, max_length=200)
     email: EmailStr
-    group_id: int | None = None
+    group_id: Id | None = None
 
 
 class ReaderRead(BaseModel):
@@ -63,7 +63,7 @@ class ReaderRead(BaseModel):
 
 
 class SendLinks(Strict):
-    reader_ids: list[int] | None = Field(default=None, max_length=10_000)
+    reader_ids: list[Id] | None = Field(default=None, max_length=10_000)
 
 
 class Queued(BaseModel):
@@ -84,13 +84,13 @@ class PublicRead(BaseModel):
 
 
 class Acknowledge(Strict):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_ID)
 
 
 class AnswerWrite(Strict):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_ID)
     section: str | None = Field(default=None, min_length=1, max_length=300)
-    outcome_id: int | None = None
+    outcome_id: Id | None = None
     position: Position | None = None
     text: str = Field(default="", max_length=10_000)
 

@@ -117,6 +117,16 @@ class LiveServer:
     """The test's app served by uvicorn over real sockets."""
 
     port: int
+    server: uvicorn.Server | None = None
+
+    def shrink_send_buffers(self, high: int = 2048) -> None:
+        """Make the server's open connections hold little unsent data (their transports
+        pause above `high` bytes), so that a client that stops reading is soon behind."""
+        assert self.server is not None
+        for connection in self.server.server_state.connections:
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.set_write_buffer_limits(high=high, low=high // 4)
 
     def ws_url(self, cid: int, since: int | None = None) -> str:
         query = f"?since={since}" if since is not None else ""
@@ -134,8 +144,16 @@ class LiveServer:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[LiveServer]:
-    """Run uvicorn in this event loop on the (already started) app; stop it afterwards."""
+async def serve(app: FastAPI, send_buffer: int | None = None) -> AsyncIterator[LiveServer]:
+    """Run uvicorn in this event loop on the (already started) app; stop it afterwards.
+
+    `send_buffer` sets the kernel's send buffer of every accepted socket (bytes; by default
+    the kernel sizes it, up to megabytes on the loopback interface)."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if send_buffer is not None:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    listener.bind(("127.0.0.1", 0))
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -146,21 +164,22 @@ async def serve(app: FastAPI) -> AsyncIterator[LiveServer]:
         timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[listener]))
     try:
         async with asyncio.timeout(WAIT):
             while not server.started:
                 if task.done():
                     task.result()
                 await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield LiveServer(port)
+        port = listener.getsockname()[1]
+        yield LiveServer(port, server)
     finally:
         server.should_exit = True
         try:
             await asyncio.wait_for(task, 10)
         except TimeoutError:
             task.cancel()
+        listener.close()
 
 
 async def recv(ws: ClientConnection, within: float = WAIT) -> dict[str, Any]:

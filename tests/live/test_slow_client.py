@@ -1,138 +1,159 @@
-"""A client whose queue overflows is dropped (4008) without holding up the others, and
-resumes from its last sequence number with every event exactly once."""
+"""A client that stops reading is dropped (4008) without holding up the others, and resumes
+from its last sequence number with every event exactly once; a restarting server tells its
+clients to reconnect (1012)."""
 
 import asyncio
-import json
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from app.live import hub as hub_module
-from app.live.broker import MemoryBroker
-from app.live.hub import DROPPED, Client, Hub
 from tests.live.helpers import (
     WAIT,
     LiveServer,
     Room,
     apply_all,
+    cookie_header,
     fresh_snapshot,
     recv,
     recv_event,
     recv_until,
+    serve,
 )
 
-
-class Gate:
-    """Holds what the broker is asked to publish, then lets it all through at once: a burst,
-    as after a network hiccup, that reaches the hub faster than any socket can drain."""
-
-    def __init__(self, broker: object) -> None:
-        self.publish_through = broker.publish  # type: ignore[attr-defined]
-        self.held: list[tuple[str, str]] = []
-        self.closed = False
-
-    async def publish(self, channel: str, message: str) -> None:
-        if self.closed:
-            self.held.append((channel, message))
-        else:
-            await self.publish_through(channel, message)
-
-    async def open(self) -> None:
-        self.closed = False
-        held, self.held = self.held, []
-        for channel, message in held:
-            await self.publish_through(channel, message)
+MAX_ACTIONS = 200  # the slow client is far behind long before this (about 50 here)
 
 
-async def act(room: Room) -> None:
-    """Eight changes to the floor."""
-    for client in room.participants:
-        assert (await client.post(room.url("/floor/hand"), json={})).status_code == 201
-    fac = room.facilitator
-    assert (await fac.post(room.url("/floor/next"))).status_code == 200
-    assert (await fac.post(room.url("/floor/next"))).status_code == 200
-    assert (await room.participants[2].delete(room.url("/floor/hand"))).status_code == 200
-    assert (await fac.post(room.url("/floor/end-turn"))).status_code == 200
-    item = room.items[0]["id"]
-    assert (await fac.post(room.url(f"/agenda/{item}/pause"))).status_code == 200
+@pytest.fixture
+async def small_buffers(app: FastAPI) -> AsyncIterator[LiveServer]:
+    """The app served with small kernel send buffers, so a client that stops reading is
+    behind after a few kilobytes rather than megabytes."""
+    async with serve(app, send_buffer=4096) as server:
+        yield server
 
 
-async def test_a_client_that_falls_behind_is_dropped_and_resumes_exactly_once(
-    app: FastAPI, room: Room, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for seat in (room.observer_seat, room.facilitator_seat):
+def stalling_socket(port: int) -> socket.socket:
+    """A connected socket with a small receive buffer (so not reading soon shows)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    return sock
+
+
+async def present(room: Room, *seats: dict[str, Any]) -> None:
+    for seat in seats:
         marked = await room.facilitator.put(
             room.url(f"/seats/{seat['id']}/attendance"), json={"attendance": "present"}
         )
-        assert marked.status_code == 200
-    gate = Gate(app.state.hub.broker)
-    monkeypatch.setattr(app.state.hub.broker, "publish", gate.publish)
-    async with live_server.connect(room.cid, room.observer) as steady:
+        assert marked.status_code == 200, marked.text
+
+
+async def test_a_client_that_stops_reading_is_dropped_and_resumes_exactly_once(
+    app: FastAPI, room: Room, small_buffers: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = small_buffers
+    await present(room, room.observer_seat, room.facilitator_seat)
+    monkeypatch.setattr(hub_module, "CLIENT_QUEUE", 3)
+    async with server.connect(room.cid, room.observer) as steady:
         start = await recv(steady)
         assert start["type"] == "snapshot"
-        monkeypatch.setattr(hub_module, "CLIENT_QUEUE", 3)
-        async with live_server.connect(room.cid, room.facilitator) as slow:
+        seq = start["seq"]
+        slow = await connect(
+            server.ws_url(room.cid),
+            sock=stalling_socket(server.port),
+            additional_headers={"Cookie": cookie_header(room.facilitator)},
+            open_timeout=WAIT,
+            close_timeout=1,
+            ping_interval=None,
+            max_queue=1,  # the client library stops reading once a message is waiting
+            compression=None,  # frames as large as the events: the buffers fill sooner
+        )
+        try:
             begun = await recv(slow)
-            monkeypatch.setattr(hub_module, "CLIENT_QUEUE", 512)
-            assert begun["type"] == "snapshot" and begun["seq"] == start["seq"]
-            seq = begun["seq"]
-            gate.closed = True
-            await act(room)
-            await gate.open()  # eight events reach both queues at once
+            assert begun["type"] == "snapshot" and begun["seq"] == seq
+            server.shrink_send_buffers()
+            channel = app.state.hub.channels[room.cid]
+            # The slow client reads nothing more while the room keeps changing.
+            hand = room.participants[0]
+            actions = 0
+            while any(c.seat_id == room.facilitator_seat["id"] for c in channel.clients):
+                assert actions < MAX_ACTIONS, "the client that stopped reading was kept"
+                if actions % 2 == 0:
+                    answer = await hand.post(room.url("/floor/hand"), json={})
+                else:
+                    answer = await hand.delete(room.url("/floor/hand"))
+                assert answer.status_code in (200, 201), answer.text
+                actions += 1
+                # The others are not held up: each change reaches them as it happens.
+                event = await recv_event(steady)
+                assert event["seq"] == seq + actions
+            # Reading again, it gets what its socket held, in order, then the close: 4008.
+            received: list[dict[str, Any]] = []
             with pytest.raises(ConnectionClosed) as closed:
                 while True:
                     message = await recv(slow)
-                    assert message["type"] != "event", "the burst overflowed this queue"
+                    if message["type"] == "event":
+                        received.append(message)
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4008
-        # The other client got everything, in order.
-        steady_events = await recv_until(steady, seq + 8)
-        state = apply_all(start["state"], steady_events, seq)
-        assert (
-            await room.participants[0].post(room.url("/floor/hand"), json={})
-        ).status_code == 201
-        steady_events.append(await recv_event(steady))
-        state = apply_all(state, steady_events[-1:], seq + 8)
+        finally:
+            await slow.close()
+        assert received, "the slow client got nothing before it was dropped"
+        state = apply_all(begun["state"], received, seq)  # contiguous, no duplicate
+        last = received[-1]["seq"]
+        assert last < seq + actions
         final_seq, final = await fresh_snapshot(app, room.cid)
-        assert final_seq == seq + 9 and state == final
-    # The dropped client resumes from the last event it applied.
-    async with live_server.connect(room.cid, room.facilitator, since=seq) as again:
+        assert final_seq == seq + actions
+    # It resumes from the last event it applied and gets the rest exactly once.
+    async with server.connect(room.cid, room.facilitator, since=last) as again:
         resume = await recv(again)
-        assert resume["type"] == "resume" and resume["seq"] == seq
+        assert resume["type"] == "resume" and resume["seq"] == last
         events = await recv_until(again, final_seq)
-        assert [e["seq"] for e in events] == list(range(seq + 1, final_seq + 1))
-        assert apply_all(begun["state"], events, seq) == final
+        assert [e["seq"] for e in events] == list(range(last + 1, final_seq + 1))
+        assert apply_all(state, events, last) == final
         with pytest.raises(TimeoutError):  # and nothing twice
             await recv_event(again, within=0.3)
 
 
-async def test_the_hub_drops_only_the_client_that_overflows(app: FastAPI, room: Room) -> None:
-    hub = Hub(MemoryBroker(), app.state.sessionmaker)
-    fast, slow = Client(), Client(maxsize=2)
-    try:
-        channel = await hub.attach(room.cid, fast)
-        await hub.attach(room.cid, slow)
-        start = channel.last_seq
-        for seq in range(start + 1, start + 6):
-            await hub.publish(room.cid, {"type": "event", "seq": seq, "kind": "test", "data": {}})
-        async with asyncio.timeout(WAIT):
-            got = [await fast.queue.get() for _ in range(5)]
-        assert [seq for seq, _ in got] == list(range(start + 1, start + 6))
-        assert [json.loads(text)["seq"] for _, text in got] == [seq for seq, _ in got]
-        assert slow.dropped
-        assert slow.queue.get_nowait() == DROPPED and slow.queue.empty()
-        # Once dropped, it is offered nothing more; the others carry on.
-        await hub.publish(room.cid, {"type": "event", "seq": start + 6, "kind": "test", "data": {}})
-        async with asyncio.timeout(WAIT):
-            seq, _ = await fast.queue.get()
-        assert seq == start + 6 and slow.queue.empty()
-    finally:
-        await hub.stop()
+async def test_a_burst_reaches_every_reader_in_order(
+    app: FastAPI, room: Room, live_server: LiveServer
+) -> None:
+    """Events arriving faster than they are read are sent in order, none twice, none lost."""
+    await present(room, room.observer_seat, room.facilitator_seat)
+    async with (
+        live_server.connect(room.cid, room.observer) as first,
+        live_server.connect(room.cid, room.facilitator) as second,
+    ):
+        starts = [await recv(first), await recv(second)]
+        seq = starts[0]["seq"]
+        assert starts[1]["seq"] == seq
+        hand = room.participants[1]
+        for n in range(30):
+            answer = await (
+                hand.post(room.url("/floor/hand"), json={})
+                if n % 2 == 0
+                else hand.delete(room.url("/floor/hand"))
+            )
+            assert answer.status_code in (200, 201), answer.text
+        final_seq, final = await fresh_snapshot(app, room.cid)
+        assert final_seq == seq + 30
+        for ws, begun in zip((first, second), starts, strict=True):
+            events = await recv_until(ws, final_seq)
+            assert apply_all(begun["state"], events, seq) == final
 
 
-async def test_stopping_the_hub_tells_clients_to_reconnect(app: FastAPI, room: Room) -> None:
-    hub = Hub(MemoryBroker(), app.state.sessionmaker)
-    watcher = Client()
-    await hub.attach(room.cid, watcher)
-    await hub.stop()
-    assert watcher.queue.get_nowait() == DROPPED and not watcher.dropped
+async def test_a_restarting_server_tells_clients_to_reconnect(
+    app: FastAPI, room: Room, live_server: LiveServer
+) -> None:
+    async with live_server.connect(room.cid, room.observer) as ws:
+        assert (await recv(ws))["type"] == "snapshot"
+        await app.state.hub.stop()
+        with pytest.raises(ConnectionClosed) as closed:
+            async with asyncio.timeout(WAIT):
+                while True:
+                    await ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012

@@ -1,5 +1,6 @@
 """A snapshot is the state at its sequence number, even while the room keeps changing."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -59,3 +60,20 @@ async def test_queue_order_change_reaches_clients(app: FastAPI, room: Room) -> N
     final_seq, final = await fresh_snapshot(app, room.cid)
     assert final["convening"]["queue_order"] == "least_heard_group"
     assert apply_all(state, [event], seq)["convening"] == final["convening"]
+
+
+async def test_the_room_is_read_while_a_writer_holds_the_database(app: FastAPI, room: Room) -> None:
+    """Connections authorize and read snapshots through read-only sessions: they do not wait
+    for a write in progress (on SQLite, they do not take the write lock)."""
+    reader = app.state.hub.reader
+    async with app.state.sessionmaker() as writer:
+        convening = await writer.get(Convening, room.cid)
+        assert convening is not None
+        convening.title = "Renamed while a seat connects"
+        writer.add(convening)
+        await writer.flush()  # the write lock is held until this transaction ends
+        async with reader() as session:
+            seq, state = await asyncio.wait_for(service.snapshot(session, room.cid), 5)
+        assert state["convening"]["title"] != "Renamed while a seat connects"
+        await writer.rollback()
+    assert (seq, state) == await fresh_snapshot(app, room.cid)

@@ -113,8 +113,12 @@ async def test_the_email_reads_well_in_any_language(
     await send(convener, cid, seat["id"])
     assert await outbox.run_once() == 1
     [mail] = inbox.messages
-    assert mail.subject == f"Your seat at {title}"
-    assert "Dear Aïssatou Ndiaye-Sørensen" in mail.body
+    # A French convening's invitation comes in French, names and title exactly as written.
+    assert mail.subject == f"Votre siège à « {title} »"
+    assert "Aïssatou Ndiaye-Sørensen" in mail.body.splitlines()[0]
+    assert "Ouvrez votre lien personnel" in mail.body
+    assert "Cette réunion est publique" in mail.body  # the attribution rule, in French
+    assert "Dear" not in mail.body and "Ground rules" not in mail.body
     redeemed = await redeem(await new_browser(), mail.token)
     assert redeemed.status_code == 200, redeemed.text
 

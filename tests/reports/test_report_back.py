@@ -3,13 +3,8 @@ the rapporteur, published by the convener as immutable versions with a diff, and
 every format, naming nobody under the Chatham House Rule."""
 
 import json
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from tests.commitments.record_room import db_rows
@@ -191,30 +186,3 @@ async def test_edit_publish_versions_diff_and_exports(
     # The published rows are as they were published.
     rows_v1 = await db_rows(app, "SELECT markdown FROM report_version WHERE number = 1")
     assert rows_v1 == [(hostile,)]
-
-
-async def test_the_pdf_renders(convener: httpx.AsyncClient, seated: SeatBrowser) -> None:
-    made = await make_report_room(convener, seated, "chatham_house")
-    room = made.room
-    await room["rap"].post(room.url("/report/draft/generate"))
-    assert (await convener.post(room.url("/report/versions"))).status_code == 201
-    pdf = await convener.get(room.url("/report/versions/1/export.pdf"))
-    assert pdf.status_code == 200
-    assert pdf.content.startswith(b"%PDF")
-    text = flat(export_text("pdf", pdf.content))
-    assert "Meter withdrawals above 100 m3 a day." in text
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm is not installed: the PDF was checked as text only")
-    sizes = rendered_pages(pdf.content)
-    assert sizes and all(size > 1000 for size in sizes)
-
-
-def rendered_pages(pdf: bytes) -> list[int]:
-    """Render the PDF's pages to PNG with pdftoppm; the size of each image."""
-    with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "report.pdf"
-        source.write_bytes(pdf)
-        subprocess.run(
-            ["pdftoppm", "-png", "-r", "40", str(source), str(Path(folder) / "page")], check=True
-        )
-        return [p.stat().st_size for p in sorted(Path(folder).glob("page*.png"))]

@@ -2,6 +2,7 @@
 // its tally by group, close it (or record a decision by majority); outcomes, every dissent, the
 // item's contributions, the parking lot, and commitments made on behalf of a seat.
 
+import { t } from "./i18n.js";
 import { activeItem, directory, enable, h, replace } from "./live.js";
 import {
   commitmentsWatcher, contributionItem, dissentItems, keyed, outcomeItems, parkingItems,
@@ -34,7 +35,7 @@ export function attachRecord(room, api) {
       const li = contributionItem(c, state);
       if (c.kind === "proposal" && live) {
         li.append(h("button", { type: "button", class: "small secondary", "data-key": `put-${c.id}`,
-          "data-put": c.id, "aria-label": `Put to the room: ${c.text}` }, "Put to the room"));
+          "data-put": c.id, "aria-label": t("Put to the room: {text}", { text: c.text }) }, t("Put to the room")));
       }
       return li;
     }));
@@ -42,10 +43,10 @@ export function attachRecord(room, api) {
 
     const from = $("table-from");
     const chosen = from.value;
-    replace(from, h("option", { value: "", text: "None: write the proposal below" }),
+    replace(from, h("option", { value: "", text: t("None: write the proposal below") }),
       said.filter((c) => c.kind === "proposal").map((c) => h("option", {
         value: c.id, selected: String(c.id) === chosen,
-      }, `${c.by ? c.by.label : "Anonymous"}: ${c.text.slice(0, 80)}`)));
+      }, `${c.by ? c.by.label : t("Anonymous")}: ${c.text.slice(0, 80)}`)));
     enable($("table-form").querySelector("[type=submit]"), live && !!item);
     $("table-note").hidden = live && !!item;
 
@@ -58,14 +59,14 @@ export function attachRecord(room, api) {
       ["dissents", dissentItems(state)],
       ["parking", parkingItems(state, (p) => (live ? h("button", {
         type: "button", class: "small secondary", "data-key": `resolve-${p.id}`, "data-resolve": p.id,
-        "aria-label": `Resolve: ${p.text}`,
-      }, "Resolve") : ""))],
+        "data-about": p.text, "aria-label": t("Resolve: {text}", { text: p.text }),
+      }, t("Resolve")) : ""))],
     ]) {
       replace($(id), items);
       $(`${id}-empty`).hidden = items.length > 0;
     }
     if (previous.seats !== state.seats || previous.groups !== state.groups) {
-      seatOptions($("park-seat"), state, SPEAKING, "Nobody in particular");
+      seatOptions($("park-seat"), state, SPEAKING, t("Nobody in particular"));
       seatOptions($("commitment-seat"), state, SPEAKING);
     }
     $("commitment-form").hidden = !live;
@@ -76,20 +77,20 @@ export function attachRecord(room, api) {
   function checkCard(check) {
     const id = check.id;
     const form = h("form", { class: "close-form" },
-      h("label", { for: `statement-${id}`, text: "Outcome wording (optional: the proposal by default)" }),
+      h("label", { for: `statement-${id}`, text: t("Outcome wording (optional: the proposal by default)") }),
       h("textarea", { id: `statement-${id}`, name: "statement", rows: 2, "data-field": "statement" }),
       h("p", { class: "form-status", "data-status": true, role: "status", "aria-live": "polite" }),
       h("div", { class: "button-row" },
-        h("button", { type: "submit", text: "Close and record the outcome" }),
+        h("button", { type: "submit", text: t("Close and record the outcome") }),
         h("button", { type: "submit", class: "secondary", "data-majority": "yes",
-          text: "Record a decision by majority" })));
+          text: t("Record a decision by majority") })));
     onSubmit(form, async (_, submitter) => {
       const statement = form.elements.statement.value.trim() || null;
       const body = { statement, by_majority: !!(submitter && submitter.dataset.majority) };
       await send("POST", `${api}/checks/${id}/close`, body, form);
     });
     return h("article", { class: "check-card" },
-      h("h3", { text: "Open proposal" }), h("p", { class: "proposal record-text" }),
+      h("h3", { text: t("Open proposal") }), h("p", { class: "proposal record-text" }),
       h("div", { class: "tally-slot" }), h("div", { class: "reasons-slot" }), form);
   }
 
@@ -117,7 +118,7 @@ export function attachRecord(room, api) {
       form.reset();
       form.elements.contribution_id.value = "";
       filled = "";
-      tell(form, "The check is open: the room can answer now.");
+      tell(form, t("The check is open: the room can answer now."));
     }
   });
 
@@ -128,7 +129,7 @@ export function attachRecord(room, api) {
       seat_id: seat ? Number(seat) : null };
     if (await send("POST", `${api}/parking`, body, form)) {
       form.elements.text.value = "";
-      tell(form, "Parked.");
+      tell(form, t("Parked."));
     }
   });
 
@@ -140,7 +141,7 @@ export function attachRecord(room, api) {
     }
     if (await send("POST", `${api}/commitments`, body, form)) {
       for (const name of ["what", "owner", "due_date", "indicator", "resources"]) form.elements[name].value = "";
-      tell(form, "The commitment is recorded.");
+      tell(form, t("The commitment is recorded."));
     }
   });
 
@@ -154,9 +155,9 @@ export function attachRecord(room, api) {
       return;
     }
     ask({
-      title: "Resolve a parked issue",
-      about: button.getAttribute("aria-label").replace(/^Resolve: /, ""),
-      label: "How it was resolved", field: "resolution", ok: "Resolve",
+      title: t("Resolve a parked issue"),
+      about: button.dataset.about || button.getAttribute("aria-label").replace(/^Resolve: /, ""),
+      label: t("How it was resolved"), field: "resolution", ok: t("Resolve"),
       submit: async (resolution, form) =>
         !!(await send("POST", `${api}/parking/${button.dataset.resolve}/resolution`, { resolution }, form)),
     });

@@ -2,6 +2,8 @@
 // Puts the input's value on the clipboard; where the clipboard is not available (an insecure
 // origin, a refused permission) selects the text so it can be copied by hand.
 
+import { t } from "./i18n.js";
+
 function region(button) {
   const id = button.dataset.copyStatus;
   return (id && document.getElementById(id)) || document.getElementById("flash");
@@ -18,11 +20,11 @@ async function copy(button) {
   try {
     if (!navigator.clipboard || !window.isSecureContext) throw new Error("no clipboard");
     await navigator.clipboard.writeText(input.value);
-    tell(button, "Link copied to the clipboard.");
+    tell(button, t("Link copied to the clipboard."));
   } catch {
     input.focus();
     input.select();
-    tell(button, "The link is selected: press Ctrl+C (or ⌘C) to copy it.");
+    tell(button, t("The link is selected: press Ctrl+C (or ⌘C) to copy it."));
   }
 }
 

@@ -2,7 +2,8 @@
 // the keyboard (seat with type-ahead, kind, text; Enter captures, Shift+Enter is a new line),
 // and park issues from the same text box. Shortcuts are listed on the page.
 
-import { activeItem, announce, connectRoom, directory, h, replace } from "./live.js";
+import { t } from "./i18n.js";
+import { STATUS_LABELS, activeItem, announce, connectRoom, directory, h, replace } from "./live.js";
 import { contributionItem, parkingItems, recordNews } from "./record.js";
 import { busy, fieldError, send, tell } from "./record-send.js";
 
@@ -47,17 +48,17 @@ function match(typed) {
 function showMatch() {
   const typed = seatInput.value.trim();
   const { seat, many } = match(typed);
-  $("seat-match").textContent = !typed ? "" : seat ? `Seat: ${seat.label}` :
-    many.length ? `Several seats match: ${many.map((s) => s.name).join(", ")}. Type more.` :
-      `No seat matches “${typed}”.`;
+  $("seat-match").textContent = !typed ? "" : seat ? t("Seat: {seat}", { seat: seat.label }) :
+    many.length ? t("Several seats match: {names}. Type more.", { names: many.map((s) => s.name).join(", ") }) :
+      t("No seat matches “{typed}”.", { typed });
 }
 
 function render(state, previous) {
   const badge = $("convening-status");
-  badge.textContent = state.convening.status;
+  badge.textContent = STATUS_LABELS[state.convening.status] || state.convening.status;
   badge.className = `status status-${state.convening.status}`;
   const item = activeItem(state);
-  $("desk-item").textContent = item ? `Now: ${item.title}` : "No agenda item is open.";
+  $("desk-item").textContent = item ? t("Now: {title}", { title: item.title }) : t("No agenda item is open.");
   if (previous.seats !== state.seats || previous.groups !== state.groups) {
     replace($("seat-list"), seats(state).map((s) => h("option", { value: s.label })));
     showMatch();
@@ -79,8 +80,8 @@ function chosenSeat(optional = false) {
   if (optional && !seatInput.value.trim()) return { id: null };
   const { seat, many } = match(seatInput.value);
   if (!seat) {
-    fieldError(form, "seat_id", many.length ? "Several seats match: type more of the name." :
-      "Choose a seat: type part of a name, or pick one from the list.");
+    fieldError(form, "seat_id", many.length ? t("Several seats match: type more of the name.") :
+      t("Choose a seat: type part of a name, or pick one from the list."));
   }
   return seat;
 }
@@ -88,7 +89,7 @@ function chosenSeat(optional = false) {
 async function capture() {
   const item = room.state && activeItem(room.state);
   if (!item) {
-    tell(form, "No agenda item is open: points are captured on the current item.", true);
+    tell(form, t("No agenda item is open: points are captured on the current item."), true);
     return;
   }
   const seat = chosenSeat();
@@ -101,7 +102,7 @@ async function capture() {
     by: { name: seat.name, affiliation: seat.affiliation, group: seat.group }, at: new Date().toISOString(),
   });
   text.value = "";
-  tell(form, `Captured for ${seat.name}.`);
+  tell(form, t("Captured for {name}.", { name: seat.name }));
   text.focus();
   render(room.state, room.state);
 }
@@ -113,7 +114,7 @@ async function park() {
   const body = { text: text.value, item_id: item ? item.id : null, seat_id: seat.id };
   if (await send("POST", `${api}/parking`, body, form)) {
     text.value = "";
-    tell(form, "Parked as an issue.");
+    tell(form, t("Parked as an issue."));
     text.focus();
   }
 }

@@ -1,9 +1,11 @@
 // The room display for a projector: the item, a big timer, who speaks and the next three.
 
+import { t, tn } from "./i18n.js";
 import {
   KIND_LABELS, REQUEST_LABELS, activeItem, announce, clockText, connectRoom, directory, h,
   itemClock, replace,
 } from "./live.js";
+import { itemNews, queueNews, timerMoments } from "./news.js";
 
 const page = document.getElementById("display");
 const $ = (id) => document.getElementById(id);
@@ -23,15 +25,15 @@ function render(state, previous) {
     replace($("item-questions"), item.questions.map((q) => h("li", { text: q })));
   } else {
     $("item-kind").textContent = "";
-    $("item-title").textContent = status === "live" ? "No agenda item is open" :
-      status === "draft" || status === "scheduled" ? "The convening will start soon" :
-        "The convening is closed";
+    $("item-title").textContent = status === "live" ? t("No agenda item is open") :
+      status === "draft" || status === "scheduled" ? t("The convening will start soon") :
+        t("The convening is closed");
     replace($("item-questions"));
   }
   $("timer").hidden = !item;
 
   const speaker = state.floor.speaker;
-  $("speaker").textContent = speaker ? names.name(speaker.seat_id) : "Nobody";
+  $("speaker").textContent = speaker ? names.name(speaker.seat_id) : t("Nobody");
   const group = speaker ? names.group(speaker.seat_id) : "";
   const how = speaker && !["hand", "called"].includes(speaker.kind) ? REQUEST_LABELS[speaker.kind] : "";
   $("speaker-group").textContent = [group, how].filter(Boolean).join(" · ");
@@ -42,21 +44,31 @@ function render(state, previous) {
     entry.kind !== "hand" ? h("span", { class: "tag", text: REQUEST_LABELS[entry.kind] }) : "")));
   $("next-empty").hidden = next.length > 0;
   const more = state.floor.queue.length - next.length;
-  if (more > 0) $("next").append(h("li", { class: "display-more", text: `and ${more} more` }));
+  if (more > 0) $("next").append(h("li", { class: "display-more", text: tn("and {count} more", "and {count} more", more, { count: more }) }));
+  const said = queueNews(state, previous);
   if (previous.floor && speaker && (!previous.floor.speaker || previous.floor.speaker.id !== speaker.id)) {
-    announce($("announce"), `${names.name(speaker.seat_id)} has the floor.`);
+    said.push(t("{name} has the floor.", { name: names.name(speaker.seat_id) }));
   }
+  said.push(...itemNews(state, previous));
+  announce($("announce"), said.join(" "));
   tick();
 }
 
+const moments = timerMoments();
+
 function tick() {
   const item = room.state && activeItem(room.state);
-  if (!item) return;
+  if (!item) {
+    moments(null);
+    return;
+  }
   const clock = itemClock(item, room.now());
   const timer = $("timer");
-  timer.textContent = clock.running ? clockText(clock) : `Paused · ${clockText(clock)}`;
+  timer.textContent = clock.running ? clockText(clock) : t("Paused · {time}", { time: clockText(clock) });
   timer.classList.toggle("over", clock.over);
   timer.classList.toggle("paused", !clock.running);
+  const moment = moments(item, clock);
+  if (moment) announce($("announce"), moment);
 }
 
 room.onState(render);

@@ -2,11 +2,13 @@
 // airtime, presence and attendance, and the record (console-record.js). Every button is an HTTP
 // call; the page changes when the event comes back through the live connection.
 
+import { t } from "./i18n.js";
 import {
-  ITEM_STATUS, KIND_LABELS, REQUEST_LABELS, act, activeItem, announce, clockText, connectRoom,
+  ITEM_STATUS, KIND_LABELS, REQUEST_LABELS, STATUS_LABELS, act, activeItem, announce, clockText, connectRoom,
   directory, duration, enable, h, itemClock, onPress, replace,
 } from "./live.js";
 import { attachRecord } from "./console-record.js";
+import { itemNews, queueNews, timerMoments } from "./news.js";
 
 const page = document.getElementById("console");
 const $ = (id) => document.getElementById(id);
@@ -21,8 +23,16 @@ const announcer = $("announce");
 const record = attachRecord(room, api);
 const SPEAKING_ROLES = new Set(["participant", "facilitator", "rapporteur", "convener"]);
 const ATTENDANCE = {
-  invited: "Invited", confirmed: "Confirmed", present: "Present", absent: "Absent",
-  declined: "Declined",
+  invited: t("Invited"), confirmed: t("Confirmed"), present: t("Present"), absent: t("Absent"),
+  declined: t("Declined"),
+};
+const ROLES = {
+  convener: t("convener"), facilitator: t("facilitator"), rapporteur: t("rapporteur"),
+  participant: t("participant"), observer: t("observer"),
+};
+const TOUR_NOTES = {
+  "had the turn": t("had the turn"), "to come": t("to come"), speaking: t("speaking"),
+  "has spoken": t("has spoken"), passed: t("passed"),
 };
 
 /** The status region of the section a control sits in. */
@@ -53,16 +63,16 @@ function button(label, key, action, options = {}) {
 function renderConvening(state) {
   const status = state.convening.status;
   const badge = $("convening-status");
-  badge.textContent = status;
+  badge.textContent = STATUS_LABELS[status] || status;
   badge.className = `status status-${status}`;
   $("open-convening").hidden = status !== "scheduled";
   $("close-convening").hidden = status !== "live";
   const phase = $("phase");
   const notes = {
-    draft: "The convening is still in preparation: schedule it from the preparation console before opening it.",
-    scheduled: "The convening is scheduled. Open it to start the room.",
-    closed: "The convening is closed.",
-    reported: "The convening is closed and reported.",
+    draft: t("The convening is still in preparation: schedule it from the preparation console before opening it."),
+    scheduled: t("The convening is scheduled. Open it to start the room."),
+    closed: t("The convening is closed."),
+    reported: t("The convening is closed and reported."),
   };
   phase.hidden = !notes[status];
   phase.textContent = notes[status] || "";
@@ -77,20 +87,20 @@ function renderItem(state) {
     replace($("item"),
       h("h3", { class: "item-title", text: item.title }),
       h("p", { class: "meta", text: `${KIND_LABELS[item.kind] || item.kind} · ` +
-        `${Math.round(item.timebox_seconds / 60)} min` }),
+        t("{minutes} min", { minutes: Math.round(item.timebox_seconds / 60) }) }),
       item.questions.length ?
         h("ul", { class: "questions" }, item.questions.map((q) => h("li", { text: q }))) : "");
     $("pause-item").hidden = !item.run_started_at;
     $("resume-item").hidden = !!item.run_started_at;
   } else {
-    replace($("item"), h("p", { class: "muted", text: "No agenda item is open." }));
+    replace($("item"), h("p", { class: "muted", text: t("No agenda item is open.") }));
   }
   const after = item ? state.agenda.filter((i) => i.position > item.position) : state.agenda;
   const next = after.find((i) => i.status === "pending");
   const start = $("start-next");
   start.hidden = !(live && next);
   if (next) {
-    start.textContent = `Start the next item: ${next.title}`;
+    start.textContent = t("Start the next item: {title}", { title: next.title });
     start.dataset.item = next.id;
   }
 }
@@ -107,13 +117,14 @@ function renderFloor(state) {
     $("speaker").replaceChildren(
       h("strong", { text: names.name(speaker.seat_id) }),
       group ? ` (${group})` : "",
-      " has the floor",
+      " ",
+      t("has the floor"),
       speaker.kind !== "hand" && speaker.kind !== "called" ?
         ` (${REQUEST_LABELS[speaker.kind].toLowerCase()})` : "",
       h("span", { class: "speaking-for", "data-since": speaker.called_at }),
     );
   } else {
-    $("speaker").textContent = open ? "Nobody has the floor." : "The floor opens with an agenda item.";
+    $("speaker").textContent = open ? t("Nobody has the floor.") : t("The floor opens with an agenda item.");
   }
   enable($("call-next"), open && (floor.queue.length > 0 || !!floor.tour || !!speaker));
   enable($("end-turn"), open && !!speaker);
@@ -132,19 +143,19 @@ function renderFloor(state) {
     const actions = [];
     if (entry.kind === "hand") {
       actions.push(
-        button("Up", `up-${entry.id}`, (b) => run("PUT", "/floor/queue", { entry_ids: move(entry, -1) }, b),
-          { name: `Move ${name} up`, disabled: at === 0 }),
-        button("Down", `down-${entry.id}`, (b) => run("PUT", "/floor/queue", { entry_ids: move(entry, 1) }, b),
-          { name: `Move ${name} down`, disabled: at === hands.length - 1 }),
+        button(t("Up"), `up-${entry.id}`, (b) => run("PUT", "/floor/queue", { entry_ids: move(entry, -1) }, b),
+          { name: t("Move {name} up", { name }), disabled: at === 0 }),
+        button(t("Down"), `down-${entry.id}`, (b) => run("PUT", "/floor/queue", { entry_ids: move(entry, 1) }, b),
+          { name: t("Move {name} down", { name }), disabled: at === hands.length - 1 }),
       );
     }
-    actions.push(button("Call", `call-${entry.id}`,
+    actions.push(button(t("Call"), `call-${entry.id}`,
       (b) => run("POST", "/floor/call", { seat_id: entry.seat_id }, b),
-      { name: `Call ${name}`, variant: "" }));
+      { name: t("Call {name}", { name }), variant: "" }));
     return h("tr", {},
       h("td", { text: String(index + 1) }),
       h("th", { scope: "row" }, name, group ? h("span", { class: "muted", text: ` · ${group}` }) : ""),
-      h("td", {}, entry.kind === "hand" ? "Hand" :
+      h("td", {}, entry.kind === "hand" ? REQUEST_LABELS.hand :
         h("span", { class: `tag tag-${entry.kind}`, text: REQUEST_LABELS[entry.kind] })),
       h("td", { "data-since": entry.raised_at }),
       h("td", { class: "actions" }, actions));
@@ -184,10 +195,10 @@ function renderTour(state, names) {
     const name = names.name(seatId);
     const canPass = note === "speaking" || note === "to come";
     return h("li", { class: `tour-${note.replace(/\s/g, "-")}` },
-      h("strong", { text: name }), h("span", { class: "muted", text: ` · ${note} ` }),
-      canPass ? button("Pass", `pass-${seatId}`,
+      h("strong", { text: name }), h("span", { class: "muted", text: ` · ${TOUR_NOTES[note]} ` }),
+      canPass ? button(t("Pass"), `pass-${seatId}`,
         (b) => run("POST", "/floor/tour/pass-for", { seat_id: seatId }, b),
-        { name: `Pass for ${name}` }) : "");
+        { name: t("Pass for {name}", { name }) }) : "");
   }));
 }
 
@@ -199,17 +210,19 @@ function renderAgenda(state) {
     const actions = [];
     if (item.status === "active") {
       actions.push(item.run_started_at ?
-        button("Pause", `pause-${item.id}`, (b) => run("POST", `/agenda/${item.id}/pause`, undefined, b),
-          { name: `Pause ${item.title}` }) :
-        button("Resume", `resume-${item.id}`, (b) => run("POST", `/agenda/${item.id}/resume`, undefined, b),
-          { name: `Resume ${item.title}` }),
-      button("Complete", `complete-${item.id}`,
+        button(t("Pause"), `pause-${item.id}`, (b) => run("POST", `/agenda/${item.id}/pause`, undefined, b),
+          { name: t("Pause {title}", { title: item.title }) }) :
+        button(t("Resume"), `resume-${item.id}`, (b) => run("POST", `/agenda/${item.id}/resume`, undefined, b),
+          { name: t("Resume {title}", { title: item.title }) }),
+      button(t("Complete"), `complete-${item.id}`,
         (b) => run("POST", `/agenda/${item.id}/complete`, undefined, b),
-        { name: `Complete ${item.title}`, variant: "" }));
+        { name: t("Complete {title}", { title: item.title }), variant: "" }));
     } else {
-      actions.push(button(item.status === "done" ? "Reopen" : "Start", `start-${item.id}`,
+      const done = item.status === "done";
+      actions.push(button(done ? t("Reopen") : t("Start"), `start-${item.id}`,
         (b) => run("POST", `/agenda/${item.id}/start`, undefined, b),
-        { name: `${item.status === "done" ? "Reopen" : "Start"} ${item.title}`, disabled: !live,
+        { name: done ? t("Reopen {title}", { title: item.title }) : t("Start {title}", { title: item.title }),
+          disabled: !live,
           variant: item.status === "done" ? "secondary outline" : "" }));
     }
     return h("tr", { class: `item-${item.status}`, "aria-current": item.status === "active" ? "step" : null },
@@ -245,13 +258,15 @@ function renderAirtime(state, now) {
     ` ${total ? Math.round((100 * seconds) / total) : 0}%`));
   const groups = state.groups.map((g) => row(g.name, groupTime.get(String(g.id)) || 0));
   if (groupTime.has("none") || state.seats.some((s) => s.group_id === null && SPEAKING_ROLES.has(s.role))) {
-    groups.push(row("No group", groupTime.get("none") || 0));
+    groups.push(row(t("No group"), groupTime.get("none") || 0));
   }
   $("airtime-groups").replaceChildren(...groups);
   $("airtime-seats").replaceChildren(...state.seats
     .filter((s) => SPEAKING_ROLES.has(s.role) || seatTime.has(s.id))
     .map((s) => row(s.name, seatTime.get(s.id) || 0)));
 }
+
+const MARKS = { present: t("present"), absent: t("absent") };
 
 function renderAttendance(state, present) {
   const names = directory(state);
@@ -261,7 +276,7 @@ function renderAttendance(state, present) {
     if (!seats.length) return null;
     const connected = seats.filter((s) => here.has(s.id));
     return h("li", {}, h("strong", { text: names.groupName(groupId) }),
-      `: ${connected.length} of ${seats.length} connected`,
+      ": ", t("{count} of {total} connected", { count: connected.length, total: seats.length }),
       connected.length ? h("span", { class: "muted", text: ` (${connected.map((s) => s.name).join(", ")})` }) : "");
   }).filter(Boolean);
   replace($("presence-summary"), summary);
@@ -269,17 +284,20 @@ function renderAttendance(state, present) {
     const group = names.group(s.id);
     const mark = (to, label) => button(label, `${to}-${s.id}`,
       (b) => run("PUT", `/seats/${s.id}/attendance`, { attendance: to }, b),
-      { name: `Mark ${s.name} ${to}`, disabled: s.attendance === to });
+      { name: t("Mark {name} {attendance}", { name: s.name, attendance: MARKS[to] }), disabled: s.attendance === to });
     return h("tr", {},
-      h("th", { scope: "row" }, s.name, h("span", { class: "muted", text: ` · ${group || "no group"} · ${s.role}` })),
+      h("th", { scope: "row" }, s.name,
+        h("span", { class: "muted", text: ` · ${group || t("no group")} · ${ROLES[s.role] || s.role}` })),
       h("td", {}, here.has(s.id) ?
-        h("span", { class: "state state-active", text: "Connected" }) : h("span", { class: "muted", text: "No" })),
+        h("span", { class: "state state-active", text: t("Connected") }) : h("span", { class: "muted", text: t("No") })),
       h("td", { text: ATTENDANCE[s.attendance] || s.attendance }),
-      h("td", { class: "actions" }, mark("present", "Present"), mark("absent", "Absent")));
+      h("td", { class: "actions" }, mark("present", t("Present")), mark("absent", t("Absent"))));
   }));
 }
 
 // Time passing ---------------------------------------------------------------------------
+
+const moments = timerMoments();
 
 function tick() {
   const state = room.state;
@@ -289,15 +307,19 @@ function tick() {
   if (item) {
     const clock = itemClock(item, now);
     const timer = $("timer");
-    timer.textContent = clock.running ? clockText(clock) : `Paused · ${clockText(clock)}`;
+    timer.textContent = clock.running ? clockText(clock) : t("Paused · {time}", { time: clockText(clock) });
     timer.classList.toggle("over", clock.over);
     timer.classList.toggle("paused", !clock.running);
+    const moment = moments(item, clock);
+    if (moment) announce(announcer, moment);
+  } else {
+    moments(null);
   }
   for (const cell of document.querySelectorAll("[data-item-clock]")) {
     const found = state.agenda.find((i) => String(i.id) === cell.dataset.itemClock);
     if (!found) continue;
     const clock = itemClock(found, now);
-    cell.textContent = `${duration(clock.elapsed)} of ${duration(found.timebox_seconds)}`;
+    cell.textContent = t("{elapsed} of {timebox}", { elapsed: duration(clock.elapsed), timebox: duration(found.timebox_seconds) });
     cell.classList.toggle("over", clock.over);
   }
   for (const since of document.querySelectorAll("[data-since]")) {
@@ -310,21 +332,13 @@ function tick() {
 function news(state, previous) {
   if (!previous.floor) return [];
   const names = directory(state);
-  const said = [];
-  const before = new Set(previous.floor.queue.map((e) => e.id));
-  for (const entry of state.floor.queue) {
-    if (before.has(entry.id)) continue;
-    const who = names.name(entry.seat_id);
-    if (entry.kind === "point_of_order") said.push(`Point of order from ${who}.`);
-    else if (entry.kind === "direct_reply") said.push(`${who} asks for a direct reply.`);
-    else said.push(`${who} raised a hand.`);
-  }
+  const said = queueNews(state, previous);
   const speaker = state.floor.speaker;
   const was = previous.floor.speaker;
-  if (speaker && (!was || was.id !== speaker.id)) said.push(`${names.name(speaker.seat_id)} has the floor.`);
-  const item = activeItem(state);
-  const itemBefore = previous.agenda ? activeItem(previous) : null;
-  if (item && (!itemBefore || itemBefore.id !== item.id)) said.push(`Now on the floor: ${item.title}.`);
+  if (speaker && (!was || was.id !== speaker.id)) {
+    said.push(t("{name} has the floor.", { name: names.name(speaker.seat_id) }));
+  }
+  said.push(...itemNews(state, previous));
   return said;
 }
 

@@ -15,6 +15,8 @@
 // errors, go into the form's live region ([data-status]), else its section's, else #flash.
 // After a reload, the success message shows in the section's region (or #flash).
 
+import { t } from "./i18n.js";
+
 const FLASH_KEY = "convene.flash";
 
 class FieldError extends Error {
@@ -109,7 +111,7 @@ function fieldValue(el, form) {
   if (el.type === "datetime-local") {
     const zone = zoneFor(el, form);
     if (!knownZone(zone)) {
-      throw new FieldError(el.dataset.zoneField || el.name, `unknown time zone: ${zone}`);
+      throw new FieldError(el.dataset.zoneField || el.name, t("unknown time zone: {zone}", { zone }));
     }
     return { value: zonedIso(raw, zone) };
   }
@@ -197,12 +199,12 @@ function fieldOf(item) {
 function rowErrors(items) {
   const wrap = document.createElement("div");
   const lead = document.createElement("p");
-  lead.textContent = "Nothing was imported. Fix these rows and try again:";
+  lead.textContent = t("Nothing was imported. Fix these rows and try again:");
   const list = document.createElement("ul");
   list.className = "row-errors";
   for (const item of items) {
     const li = document.createElement("li");
-    const where = item.line > 0 ? `Line ${item.line}` : "The file";
+    const where = item.line > 0 ? t("Line {line}", { line: item.line }) : t("The file");
     const field = item.field ? ` (${item.field})` : "";
     li.textContent = `${where}${field}: ${plain(item.msg)}`;
     list.append(li);
@@ -229,18 +231,18 @@ function showFailure(form, status, payload) {
       else general.push(name ? `${name}: ${message}` : message);
     }
     if (general.length) say(region, general.join(" "), "error");
-    else say(region, "Please correct the highlighted fields.", "error");
+    else say(region, t("Please correct the highlighted fields."), "error");
     if (first) first.focus();
     return;
   }
   if (typeof detail === "string") {
-    const hint = status === 401 && !("signIn" in form.dataset) ? " Sign in again to continue." : "";
+    const hint = status === 401 && !("signIn" in form.dataset) ? ` ${t("Sign in again to continue.")}` : "";
     const sentence = `${detail.charAt(0).toUpperCase()}${detail.slice(1)}`;
     const stop = /[.!?]$/.test(sentence) ? "" : ".";
     say(region, `${sentence}${stop}${hint}`, "error");
     return;
   }
-  say(region, `Something went wrong (HTTP ${status}). Please try again.`, "error");
+  say(region, t("Something went wrong (HTTP {status}). Please try again.", { status }), "error");
 }
 
 function fillTemplate(template, data) {
@@ -272,7 +274,7 @@ function succeed(form, data) {
     return;
   }
   if ("stay" in form.dataset) {
-    say(statusRegion(form), message || "Saved.");
+    say(statusRegion(form), message || t("Saved."));
     form.dispatchEvent(new CustomEvent("api:success", { detail: data, bubbles: true }));
     return;
   }
@@ -308,7 +310,7 @@ async function send(form, submitter) {
       body,
     });
   } catch {
-    say(statusRegion(form), "Could not reach the server. Check the connection and try again.", "error");
+    say(statusRegion(form), t("Could not reach the server. Check the connection and try again."), "error");
     return;
   } finally {
     for (const button of buttons) {

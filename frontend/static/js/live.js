@@ -11,6 +11,8 @@
 // the client long-polls GET .../events and retries the websocket now and then.
 // Force polling with ?transport=poll in the page URL or window.conveneTransport = "poll".
 
+import { lang, t } from "./i18n.js";
+
 const OPEN_TIMEOUT = 8000; // ms for a websocket to say its first word
 const SILENCE = 50000; // ms without a message (the server pings every 20 s) before giving up
 const MAX_BACKOFF = 10000;
@@ -20,12 +22,12 @@ const POLL_TIMEOUT = 40000;
 const NO_ACCESS = new Set([4403, 4404]);
 
 const LABELS = {
-  connecting: "Connecting…",
-  connected: "Connected",
-  polling: "Connected (polling)",
-  reconnecting: "Reconnecting…",
-  offline: "Offline: waiting for the network",
-  denied: "You no longer have access to this room.",
+  connecting: t("Connecting…"),
+  connected: t("Connected"),
+  polling: t("Connected (polling)"),
+  reconnecting: t("Reconnecting…"),
+  offline: t("Offline: waiting for the network"),
+  denied: t("You no longer have access to this room."),
 };
 
 /** A delay for attempt n: doubling from 0.5 s, capped, with jitter (half to full). */
@@ -404,10 +406,10 @@ export function problem(status, payload) {
   const detail = payload && payload.detail;
   if (typeof detail === "string") return sentence(detail);
   if (Array.isArray(detail) && detail.length) {
-    return detail.map((item) => sentence(item.msg || "invalid value")).join(" ");
+    return detail.map((item) => sentence(item.msg || t("invalid value"))).join(" ");
   }
-  if (status === 403 || status === 404) return "You may not do this here.";
-  return `Something went wrong (HTTP ${status}). Please try again.`;
+  if (status === 403 || status === 404) return t("You may not do this here.");
+  return t("Something went wrong (HTTP {status}). Please try again.", { status });
 }
 
 /** Show a message in a status region (kind: "ok" or "error"); empty text clears it. */
@@ -433,7 +435,7 @@ export async function act(method, path, body, region) {
   try {
     response = await fetch(path, options);
   } catch {
-    say(region, "Could not reach the server. Check the connection and try again.", "error");
+    say(region, t("Could not reach the server. Check the connection and try again."), "error");
     return null;
   }
   let payload = null;
@@ -498,11 +500,14 @@ export function duration(seconds) {
 
 /** "7:58 left", or "+2:13 over" once the timebox is spent. */
 export function clockText(clock) {
-  return clock.over ? `+${duration(-clock.left)} over` : `${duration(Math.ceil(clock.left))} left`;
+  return clock.over ? t("+{time} over", { time: duration(-clock.left) }) :
+    t("{time} left", { time: duration(Math.ceil(clock.left)) });
 }
 
-/** 1 → "1st", 2 → "2nd", 11 → "11th", 23 → "23rd". */
+/** 1 → "1st", 2 → "2nd", 11 → "11th", 23 → "23rd" (in French "1er", "2e"; in Spanish "1.º"). */
 export function ordinal(n) {
+  if (lang === "fr") return n === 1 ? "1er" : `${n}e`;
+  if (lang === "es") return `${n}.º`;
   const tens = n % 100;
   const suffix = tens >= 11 && tens <= 13 ? "th" : ["th", "st", "nd", "rd"][n % 10] || "th";
   return `${n}${suffix}`;
@@ -514,34 +519,43 @@ export function directory(state) {
   const groups = new Map((state.groups || []).map((group) => [group.id, group]));
   return {
     seat: (id) => seats.get(id) || null,
-    name: (id) => (seats.get(id) ? seats.get(id).name : `Seat ${id}`),
+    name: (id) => (seats.get(id) ? seats.get(id).name : t("Seat {id}", { id })),
     group: (id) => {
       const seat = seats.get(id);
       const group = seat && seat.group_id !== null ? groups.get(seat.group_id) : null;
       return group ? group.name : "";
     },
-    groupName: (groupId) => (groups.has(groupId) ? groups.get(groupId).name : "No group"),
+    groupName: (groupId) => (groups.has(groupId) ? groups.get(groupId).name : t("No group")),
   };
 }
 
 export const REQUEST_LABELS = {
-  hand: "Hand",
-  point_of_order: "Point of order",
-  direct_reply: "Direct reply",
-  called: "Called",
-  tour: "Tour de table",
+  hand: t("Hand"),
+  point_of_order: t("Point of order"),
+  direct_reply: t("Direct reply"),
+  called: t("Called"),
+  tour: t("Tour de table"),
 };
 
 export const KIND_LABELS = {
-  opening: "Opening",
-  presentation: "Presentation",
-  discussion: "Discussion",
-  decision: "Decision",
-  report_back: "Report-back",
-  closing: "Closing",
+  opening: t("Opening"),
+  presentation: t("Presentation"),
+  discussion: t("Discussion"),
+  decision: t("Decision"),
+  report_back: t("Report-back"),
+  closing: t("Closing"),
 };
 
-export const ITEM_STATUS = { pending: "To come", active: "Now", done: "Done" };
+export const ITEM_STATUS = { pending: t("To come"), active: t("Now"), done: t("Done") };
+
+/** A convening's status in words (lower case, as in a sentence). */
+export const STATUS_LABELS = {
+  draft: t("draft"),
+  scheduled: t("scheduled"),
+  live: t("live"),
+  closed: t("closed"),
+  reported: t("reported"),
+};
 
 // Building the page ---------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 // data-field="name", anything else in the form's [data-status]), and the <dialog id="ask">
 // that asks for a reason. The room loads this on its first action.
 
+import { t } from "./i18n.js";
 import { h, problem } from "./live.js";
 
 const $ = (id) => document.getElementById(id);
@@ -62,7 +63,7 @@ export async function send(method, path, body, form) {
       headers: { Accept: "application/json", "Content-Type": "application/json" },
     });
   } catch {
-    tell(form, "Could not reach the server. Check the connection and try again.", true);
+    tell(form, t("Could not reach the server. Check the connection and try again."), true);
     return null;
   }
   let payload = null;

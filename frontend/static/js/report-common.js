@@ -1,20 +1,25 @@
 // What the report-back pages share: times in the convening's zone, and an answer with its
 // replies, built exactly as the server renders it (templates/report/_macros.html).
 
+import { lang, t } from "./i18n.js";
 import { h } from "./live.js";
 
-export const POSITION_WORDS = { agree: "Agrees", concern: "Has a concern", disagree: "Disagrees" };
+export const POSITION_WORDS = { agree: t("Agrees"), concern: t("Has a concern"), disagree: t("Disagrees") };
 
-/** An instant in the convening's zone: "Monday 2 March 2030, 09:00", or "2 March 2030". */
+const LOCALES = { en: "en-GB", fr: "fr-FR", es: "es-ES" };
+
+/** An instant in the convening's zone, in the page's language, as the server writes it
+ * (app/pages.py local_time): "Monday 2 March 2030, 09:00", "2 March 2030", "2 de marzo de 2030". */
 export function localTime(iso, zone, pattern = "long") {
   if (!iso) return "";
   const parts = {};
-  const format = new Intl.DateTimeFormat("en-GB", {
+  const format = new Intl.DateTimeFormat(LOCALES[lang] || "en-GB", {
     timeZone: zone || "UTC", weekday: "long", day: "numeric", month: "long", year: "numeric",
     hour: "2-digit", minute: "2-digit", hourCycle: "h23",
   });
   for (const part of format.formatToParts(new Date(iso))) parts[part.type] = part.value;
-  const date = `${parts.day} ${parts.month} ${parts.year}`;
+  const date = lang === "es" ? `${parts.day} de ${parts.month} de ${parts.year}` :
+    `${parts.day} ${parts.month} ${parts.year}`;
   return pattern === "date" ? date : `${parts.weekday} ${date}, ${parts.hour}:${parts.minute}`;
 }
 
@@ -29,7 +34,7 @@ export function dataJson(element, name) {
 
 function replyItem(reply, zone) {
   return h("li", { class: "reply" },
-    h("strong", { text: "The convener replied" }), " ",
+    h("strong", { text: t("The convener replied") }), " ",
     h("span", { class: "muted", text: `· ${localTime(reply.created_at, zone)}` }),
     h("p", { class: "record-text", text: reply.text }));
 }
@@ -49,16 +54,16 @@ function head(answer, { forConvener, positions, groupNames }) {
     if (group) parts.push(" ", h("span", { class: "muted", text: `(${group})` }));
     parts.push(" ");
     if (answer.outcome_id !== null) {
-      parts.push(`on the outcome “${answer.outcome || ""}”: `,
+      parts.push(t("on the outcome “{outcome}”:", { outcome: answer.outcome || "" }), " ",
         h("strong", { class: `position position-${position}`, text: POSITION_WORDS[position] }));
     } else {
-      parts.push(`on the section “${answer.section}”`);
+      parts.push(t("on the section “{section}”", { section: answer.section }));
     }
   } else if (answer.outcome_id !== null) {
-    parts.push(`Your position on the outcome “${answer.outcome || ""}”: `,
+    parts.push(t("Your position on the outcome “{outcome}”:", { outcome: answer.outcome || "" }), " ",
       h("strong", { class: `position position-${position}`, text: positions[position] || position }));
   } else {
-    parts.push(`Your response to the section “${answer.section}”`);
+    parts.push(t("Your response to the section “{section}”", { section: answer.section }));
   }
   return parts;
 }
@@ -70,17 +75,18 @@ export function answerItem(answer, options) {
   showReplies(replies, answer, zone);
   const li = h("li", { class: "answer", "data-id": answer.id },
     h("p", { class: "answer-head" }, head(answer, options), " ",
-      h("span", { class: "muted", text: `· version ${answer.version} · ${localTime(answer.created_at, zone)}` })),
+      h("span", { class: "muted", text: "· " + t("version {number}", { number: answer.version }) +
+        ` · ${localTime(answer.created_at, zone)}` })),
     answer.text ? h("p", { class: "record-text", text: answer.text }) : "",
     replies);
   if (forConvener) {
     const id = `reply-${answer.id}`;
     li.append(h("form", { class: "reply-form", "data-answer": answer.id },
-      h("label", { for: id, text: `Reply to ${answer.reader}` }),
+      h("label", { for: id, text: t("Reply to {name}", { name: answer.reader }) }),
       h("textarea", { id, name: "text", rows: 2, "data-field": "text" }),
       h("p", { class: "form-status", "data-status": true, role: "status", "aria-live": "polite" }),
-      h("button", { type: "submit", class: "small" }, "Send the reply",
-        h("span", { class: "visually-hidden", text: ` to ${answer.reader}` }))));
+      h("button", { type: "submit", class: "small" }, t("Send the reply"),
+        h("span", { class: "visually-hidden", text: " " + t("to {name}", { name: answer.reader }) }))));
   }
   return li;
 }

@@ -1,6 +1,7 @@
 // The rapporteur's editor: save the Markdown, preview it (the server's sanitized HTML),
 // regenerate it from the record, and (for the convener) publish it as the next version.
 
+import { t } from "./i18n.js";
 import { onSubmit, send, tell } from "./record-send.js";
 import { localTime } from "./report-common.js";
 
@@ -19,11 +20,12 @@ function dirty() {
 }
 
 function showState() {
-  if (text.value !== saved.markdown) state.textContent = "Unsaved changes.";
-  else if (!saved.stored) state.textContent = "Not saved yet: this draft was generated from the record just now.";
+  if (text.value !== saved.markdown) state.textContent = t("Unsaved changes.");
+  else if (!saved.stored) state.textContent = t("Not saved yet: this draft was generated from the record just now.");
   else {
-    const how = saved.edited ? "edited by hand" : "as generated from the record";
-    state.textContent = `Saved ${localTime(saved.updatedAt, zone)}, ${how}.`;
+    const when = localTime(saved.updatedAt, zone);
+    state.textContent = saved.edited ? t("Saved {when}, edited by hand.", { when }) :
+      t("Saved {when}, as generated from the record.", { when });
   }
 }
 
@@ -53,7 +55,7 @@ async function save() {
 text.addEventListener("input", showState);
 
 onSubmit(form, async () => {
-  if (await save()) tell(form, "Saved. The preview shows the saved draft.");
+  if (await save()) tell(form, t("Saved. The preview shows the saved draft."));
 });
 
 $("preview-button").addEventListener("click", async () => {
@@ -61,7 +63,7 @@ $("preview-button").addEventListener("click", async () => {
   form.setAttribute("aria-busy", "true");
   try {
     if (!(await save())) return;
-    tell(form, "Saved. Here is the preview.");
+    tell(form, t("Saved. Here is the preview."));
     $("preview-section").scrollIntoView({ block: "start" });
     $("preview-heading").focus({ preventScroll: true });
   } finally {
@@ -71,14 +73,14 @@ $("preview-button").addEventListener("click", async () => {
 
 $("regenerate-button").addEventListener("click", async () => {
   if (form.getAttribute("aria-busy")) return;
-  const warning = "Regenerate the draft from the record? This replaces the whole draft: every edit made to it is lost.";
+  const warning = t("Regenerate the draft from the record? This replaces the whole draft: every edit made to it is lost.");
   if (!window.confirm(warning)) return;
   form.setAttribute("aria-busy", "true");
   try {
     const draft = await send("POST", `${api}/draft/generate`, undefined, form);
     if (!draft) return;
     took(draft, true);
-    tell(form, "The draft was regenerated from the record.");
+    tell(form, t("The draft was regenerated from the record."));
   } finally {
     form.removeAttribute("aria-busy");
   }
@@ -86,14 +88,14 @@ $("regenerate-button").addEventListener("click", async () => {
 
 onSubmit($("publish-form"), async (publish) => {
   const number = editor.dataset.next;
-  const question = `Publish this draft as version ${number}? A published version never changes, and readers are sent their links.`;
+  const question = t("Publish this draft as version {number}? A published version never changes, and readers are sent their links.", { number });
   if (!window.confirm(question)) return;
   if (dirty() && !(await save())) {
-    tell(publish, "The draft could not be saved: see the message above.", true);
+    tell(publish, t("The draft could not be saved: see the message above."), true);
     return;
   }
   const version = await send("POST", `${api}/versions`, undefined, publish);
   if (!version) return;
-  tell(publish, `Version ${version.number} is published.`);
+  tell(publish, t("Version {number} is published.", { number: version.number }));
   window.location.assign(`/convenings/${editor.dataset.convening}/report/manage`);
 });

@@ -2,6 +2,7 @@
 // to answers, and the live part: when a report.* event arrives on the websocket, the reach,
 // the answers and the readers are asked for again and shown without a reload.
 
+import { t, tn } from "./i18n.js";
 import { act, announce, connectRoom, h, onPress, replace, say } from "./live.js";
 import { dataJson, localTime, syncAnswers } from "./report-common.js";
 import { onSubmit, send, tell } from "./record-send.js";
@@ -20,9 +21,9 @@ const labels = {
 const answerOptions = { zone, forConvener: true, groupNames };
 const COLUMNS = ["readers", "read", "acknowledged", "answered"];
 const NEWS = {
-  "report.read": "A reader opened the report-back.",
-  "report.acknowledged": "A reader acknowledged the report-back.",
-  "report.answered": "A reader answered.",
+  "report.read": t("A reader opened the report-back."),
+  "report.acknowledged": t("A reader acknowledged the report-back."),
+  "report.answered": t("A reader answered."),
 };
 
 // Showing ------------------------------------------------------------------------------
@@ -39,41 +40,43 @@ function actionButton(reader, action, label, extra, style = "small secondary") {
 
 /** One reader's row, as the page renders it. */
 function readerRow(r) {
-  const group = r.group_id === null ? "No group" : groupNames[String(r.group_id)] || "No group";
+  const group = r.group_id === null ? t("No group") : groupNames[String(r.group_id)] || t("No group");
   const link = h("td", { class: "link-cell" },
     h("span", { class: `state state-${r.state}`, text: labels.state[r.state] || r.state }));
   if (r.link) {
     const id = `reader-link-${r.id}`;
     link.append(h("div", { class: "link-copy" },
       h("input", { id, class: "link", value: r.link, readonly: true, "data-select-on-focus": true,
-        "aria-label": `Link of ${r.name}` }),
+        "aria-label": t("Link of {name}", { name: r.name }) }),
       h("button", { type: "button", class: "small secondary", "data-copy": id,
-        "data-copy-status": "readers-status" }, "Copy", hidden(` the link of ${r.name}`))));
+        "data-copy-status": "readers-status" }, t("Copy"), hidden(" " + t("the link of {name}", { name: r.name })))));
   }
   const delivery = h("td");
   if (r.delivery) {
     delivery.append(h("span", { class: `state state-${r.delivery}`, text: labels.delivery[r.delivery] || r.delivery }));
-    if (r.delivery_error) delivery.append(h("br"), h("small", { class: "error-text", text: `Last error: ${r.delivery_error}` }));
-  } else delivery.append(muted("Not sent"));
+    if (r.delivery_error) delivery.append(h("br"), h("small", { class: "error-text", text: t("Last error: {error}", { error: r.delivery_error }) }));
+  } else delivery.append(muted(t("Not sent")));
   const active = r.state === "active";
   return h("tr", { "data-id": r.id },
-    h("th", { scope: "row" }, r.name, h("br"), h("small", { class: "muted", text: r.email || "no email address" }),
+    h("th", { scope: "row" }, r.name, h("br"), h("small", { class: "muted", text: r.email || t("no email address") }),
       h("br"), h("small", { text: `${group} · ${labels.source[r.source] || r.source}` })),
     link,
     delivery,
-    h("td", { "data-col": "read" }, r.first_read_at ? localTime(r.first_read_at, zone, "date") : muted("Not yet")),
+    h("td", { "data-col": "read" }, r.first_read_at ? localTime(r.first_read_at, zone, "date") : muted(t("Not yet"))),
     h("td", { "data-col": "acknowledged" }, r.acknowledged_at ?
-      `Version ${r.acknowledged_version}, ${localTime(r.acknowledged_at, zone, "date")}` : muted("Not yet")),
+      t("Version {number}, {date}", { number: r.acknowledged_version, date: localTime(r.acknowledged_at, zone, "date") }) :
+      muted(t("Not yet"))),
     h("td", { "data-col": "answers", text: String(r.answers) }),
     h("td", { class: "actions" },
-      r.email && active ? actionButton(r, "send", "Resend", ` the link to ${r.name}`) : "",
-      actionButton(r, "reissue", active ? "New link" : "Reissue", ` for ${r.name}`),
-      active ? actionButton(r, "revoke", "Revoke", ` the link of ${r.name}`, "small secondary outline") : ""));
+      r.email && active ? actionButton(r, "send", t("Resend"), " " + t("the link to {name}", { name: r.name })) : "",
+      actionButton(r, "reissue", active ? t("New link") : t("Reissue"), " " + t("for {name}", { name: r.name })),
+      active ? actionButton(r, "revoke", t("Revoke"), " " + t("the link of {name}", { name: r.name }),
+        "small secondary outline") : ""));
 }
 
 function showReaders(list) {
   replace($("readers-rows"), list.map(readerRow));
-  $("readers-caption").textContent = `${list.length} reader${list.length === 1 ? "" : "s"}`;
+  $("readers-caption").textContent = tn("{count} reader", "{count} readers", list.length, { count: list.length });
 }
 
 function reachCells(row) {
@@ -83,7 +86,7 @@ function reachCells(row) {
 function showReach(reach) {
   replace($("reach-rows"), reach.groups.map((row) => h("tr", { "data-group": row.group_id ?? "" },
     h("th", { scope: "row", text: row.group }), reachCells(row))));
-  replace($("reach-total"), h("tr", {}, h("th", { scope: "row", text: "All readers" }), reachCells(reach.total)));
+  replace($("reach-total"), h("tr", {}, h("th", { scope: "row", text: t("All readers") }), reachCells(reach.total)));
 }
 
 function showAnswers(answers) {
@@ -134,28 +137,30 @@ const status = $("readers-status");
 onPress($("send-all"), async () => {
   const done = await act("POST", `${api}/readers/send`, {}, status);
   if (!done) return;
-  say(status, done.queued ? `${done.queued} email${done.queued === 1 ? " was" : "s were"} queued.` :
-    "Everyone with an email address has already been sent the latest version.");
+  say(status, done.queued ?
+    tn("{count} email was queued.", "{count} emails were queued.", done.queued, { count: done.queued }) :
+    t("Everyone with an email address has already been sent the latest version."));
   refreshSoon();
 });
 
 onPress($("add-absent"), async () => {
   const done = await act("POST", `${api}/readers/absent-seats`, undefined, status);
   if (!done) return;
-  say(status, done.added ? `${done.added} absent seat${done.added === 1 ? " is" : "s are"} now reader${done.added === 1 ? "" : "s"}.` :
-    "Every absent seat is already a reader.");
+  say(status, done.added ?
+    tn("{count} absent seat is now a reader.", "{count} absent seats are now readers.", done.added, { count: done.added }) :
+    t("Every absent seat is already a reader."));
   refreshSoon();
 });
 
 const ACTIONS = {
   send: { method: "POST", path: () => `${api}/readers/send`, body: (id) => ({ reader_ids: [id] }),
-    done: (name) => `The link to ${name} was queued.` },
+    done: (name) => t("The link to {name} was queued.", { name }) },
   reissue: { method: "POST", path: (id) => `${api}/readers/${id}/link`,
-    confirm: (name) => `Give ${name} a new link? The current one stops working.`,
-    done: (name) => `${name} has a new link.` },
+    confirm: (name) => t("Give {name} a new link? The current one stops working.", { name }),
+    done: (name) => t("{name} has a new link.", { name }) },
   revoke: { method: "DELETE", path: (id) => `${api}/readers/${id}/link`,
-    confirm: (name) => `Revoke the link of ${name}? It stops working at once; their answers stay.`,
-    done: (name) => `The link of ${name} was revoked.` },
+    confirm: (name) => t("Revoke the link of {name}? It stops working at once; their answers stay.", { name }),
+    done: (name) => t("The link of {name} was revoked.", { name }) },
 };
 
 document.addEventListener("click", async (event) => {
@@ -182,7 +187,7 @@ onSubmit($("add-reader-form"), async (form) => {
   const reader = await send("POST", `${api}/readers`, body, form);
   if (!reader) return;
   form.reset();
-  tell(form, `${reader.name} was added. Send their link with “Resend”, or copy it from the table.`);
+  tell(form, t("{name} was added. Send their link with “Resend”, or copy it from the table.", { name: reader.name }));
   refreshSoon();
 });
 
@@ -199,7 +204,7 @@ document.addEventListener("submit", async (event) => {
       { text: form.elements.text.value }, form);
     if (!reply) return;
     form.elements.text.value = "";
-    tell(form, "Reply sent. The reader sees it under their answer.");
+    tell(form, t("Reply sent. The reader sees it under their answer."));
   } finally {
     form.removeAttribute("aria-busy");
   }

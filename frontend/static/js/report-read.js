@@ -3,6 +3,7 @@
 // by asking again now and then (and whenever the page comes back into view): a reader's
 // link does not open the live room.
 
+import { t } from "./i18n.js";
 import { act, announce } from "./live.js";
 import { dataJson, syncAnswers } from "./report-common.js";
 import { onSubmit, send, tell } from "./record-send.js";
@@ -19,7 +20,7 @@ function showMine(mine) {
   if (!list) return;
   const news = syncAnswers(list, mine.answers, options);
   $("my-answers-empty").hidden = mine.answers.length > 0;
-  if (news.some((n) => n.kind === "reply")) announce($("announce"), "The convener replied to your answer.");
+  if (news.some((n) => n.kind === "reply")) announce($("announce"), t("The convener replied to your answer."));
   const acknowledged = mine.acknowledged_version !== null && mine.acknowledged_version >= version;
   if (acknowledged && $("acknowledge-form")) {
     $("acknowledged-version").textContent = mine.acknowledged_version;
@@ -50,7 +51,7 @@ async function sendAnswer(form, body) {
   const answer = await send("POST", `${api}/answers`, { version, ...body }, form);
   if (!answer) return;
   form.reset();
-  tell(form, "Answer sent. It is listed under “Your answers”.");
+  tell(form, t("Answer sent. It is listed under “Your answers”."));
   await refresh();
 }
 

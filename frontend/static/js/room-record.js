@@ -3,6 +3,7 @@
 // Loaded by room.js when there is a record to show or on the first action on it; the code that
 // sends loads on the first action.
 
+import { t } from "./i18n.js";
 import { activeItem, announce, h, replace } from "./live.js";
 import {
   ANSWERS, NEEDS_REASON, commitmentsWatcher, contributionItem, dissentButton, dissentItems, keyed,
@@ -67,8 +68,8 @@ export function attach(room, page, previous = {}) {
 
   function checkCard(check) {
     const card = h("article", { class: "check-card" },
-      h("h3", { text: "Proposal" }), h("p", { class: "proposal record-text" }),
-      canAct ? dissentButton("proposal", check.id, `the proposal “${check.proposal.slice(0, 80)}”`) : "",
+      h("h3", { text: t("Proposal") }), h("p", { class: "proposal record-text" }),
+      canAct ? dissentButton("proposal", check.id, t("the proposal “{text}”", { text: check.proposal.slice(0, 80) })) : "",
       h("div", { class: "tally-slot" }), h("div", { class: "reasons-slot" }));
     if (canAct) {
       card.append(answerForm(check.id), h("p", { class: "my-answer", role: "status" }));
@@ -87,33 +88,33 @@ export function attach(room, page, previous = {}) {
 
   function answerForm(id) {
     const form = h("form", { class: "answer-form" },
-      h("fieldset", { "data-field": "answer" }, h("legend", { text: "Your answer" }),
+      h("fieldset", { "data-field": "answer" }, h("legend", { text: t("Your answer") }),
         Object.entries(ANSWERS).map(([value, label]) =>
           h("label", {}, h("input", { type: "radio", name: `answer-${id}`, value }), ` ${label}`))),
-      h("label", { for: `reason-${id}`, class: "reason-label", text: "Reason (optional)" }),
+      h("label", { for: `reason-${id}`, class: "reason-label", text: t("Reason (optional)") }),
       h("textarea", { id: `reason-${id}`, name: "reason", rows: 2, "data-field": "reason",
         "aria-describedby": `reason-hint-${id}` }),
       h("small", { id: `reason-hint-${id}`, class: "muted",
-        text: "A reason is needed to agree with reservations, stand aside, disagree or block." +
-          (anonymous() ? " Under the anonymous rule your answer is final: it cannot be changed." : "") }),
+        text: t("A reason is needed to agree with reservations, stand aside, disagree or block.") +
+          (anonymous() ? ` ${t("Under the anonymous rule your answer is final: it cannot be changed.")}` : "") }),
       h("p", { class: "form-status", "data-status": true, role: "status", "aria-live": "polite" }),
-      h("button", { type: "submit", text: "Answer" }));
+      h("button", { type: "submit", text: t("Answer") }));
     form.addEventListener("change", () => {
       const chosen = form.querySelector("input:checked");
       const needed = chosen && NEEDS_REASON.has(chosen.value);
       form.querySelector(".reason-label").textContent = needed ?
-        `Reason (required to ${ANSWERS[chosen.value].toLowerCase()})` : "Reason (optional)";
+        t("Reason (required to {answer})", { answer: ANSWERS[chosen.value].toLowerCase() }) : t("Reason (optional)");
       form.elements.reason.setAttribute("aria-required", String(!!needed));
     });
     handle(form, async (m) => {
       const chosen = form.querySelector("input:checked");
       if (!chosen) {
-        m.tell(form, "Choose an answer first.", true);
+        m.tell(form, t("Choose an answer first."), true);
         return;
       }
       const answer = { answer: chosen.value, reason: form.elements.reason.value.trim() };
       if (await m.send("PUT", `${api}/checks/${id}/answer`, answer, form)) {
-        m.tell(form, "Your answer is recorded.");
+        m.tell(form, t("Your answer is recorded."));
         showMine(form.closest(".check-card"), answer);
       }
     });
@@ -129,10 +130,10 @@ export function attach(room, page, previous = {}) {
     form.dispatchEvent(new Event("change"));
     const final = anonymous();
     form.hidden = final;
-    form.querySelector("[type=submit]").textContent = "Change my answer";
-    card.querySelector(".my-answer").textContent = `Your answer: ${ANSWERS[answer.answer]}.` +
-      (answer.reason ? ` Your reason: “${answer.reason}”` : "") +
-      (final ? " Under the anonymous rule an answer is final." : " You may change it while the check is open.");
+    form.querySelector("[type=submit]").textContent = t("Change my answer");
+    card.querySelector(".my-answer").textContent = t("Your answer: {answer}.", { answer: ANSWERS[answer.answer] }) +
+      (answer.reason ? " " + t("Your reason: “{reason}”", { reason: answer.reason }) : "") +
+      ` ${final ? t("Under the anonymous rule an answer is final.") : t("You may change it while the check is open.")}`;
   }
 
   // Dissent ---------------------------------------------------------------------------
@@ -141,10 +142,11 @@ export function attach(room, page, previous = {}) {
     const m = await acting();
     if (button.dataset.dissent) {
       m.ask({
-        title: "Log dissent",
-        about: `You dissent from ${button.getAttribute("aria-label").replace(/^Dissent from /, "")}.` +
-          " Your dissent stays on the record; you may withdraw it later.",
-        label: "Your reason (required)", field: "reason", ok: "Log my dissent",
+        title: t("Log dissent"),
+        about: t("You dissent from {about}.", { about: button.dataset.about ||
+          button.getAttribute("aria-label").replace(/^Dissent from /, "") }) +
+          ` ${t("Your dissent stays on the record; you may withdraw it later.")}`,
+        label: t("Your reason (required)"), field: "reason", ok: t("Log my dissent"),
         submit: async (reason, form) => {
           const body = { target: button.dataset.dissent, target_id: Number(button.dataset.target), reason };
           const made = await m.send("POST", `${api}/dissents`, body, form);
@@ -162,9 +164,9 @@ export function attach(room, page, previous = {}) {
       });
     } else {
       m.ask({
-        title: "Withdraw your dissent",
-        about: "The dissent stays on the record with its text, marked withdrawn.",
-        label: "Why you withdraw it (optional)", field: "reason", ok: "Withdraw", required: false,
+        title: t("Withdraw your dissent"),
+        about: t("The dissent stays on the record with its text, marked withdrawn."),
+        label: t("Why you withdraw it (optional)"), field: "reason", ok: t("Withdraw"), required: false,
         submit: async (reason, form) =>
           !!(await m.send("POST", `${api}/dissents/${button.dataset.withdraw}/withdrawal`, { reason }, form)),
       });
@@ -179,7 +181,7 @@ export function attach(room, page, previous = {}) {
     const body = { item_id: item ? item.id : 0, kind: form.elements.kind.value, text: form.elements.text.value };
     if (await m.send("POST", `${api}/contributions`, body, form)) {
       form.elements.text.value = "";
-      m.tell(form, "Your point is on the record.");
+      m.tell(form, t("Your point is on the record."));
       form.elements.text.focus();
     }
   };
@@ -192,7 +194,7 @@ export function attach(room, page, previous = {}) {
     }
     if (await m.send("POST", `${api}/commitments`, body, form)) {
       form.reset();
-      m.tell(form, "Your commitment is recorded.");
+      m.tell(form, t("Your commitment is recorded."));
     }
   };
 

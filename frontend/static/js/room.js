@@ -3,10 +3,12 @@
 // which keeps the first load small). Participants ask for the floor, contribute, answer checks,
 // dissent and commit from here; the server decides who may.
 
+import { t, tn, tp } from "./i18n.js";
 import {
-  ITEM_STATUS, KIND_LABELS, REQUEST_LABELS, act, activeItem, announce, clockText, connectRoom,
+  ITEM_STATUS, KIND_LABELS, REQUEST_LABELS, STATUS_LABELS, act, activeItem, announce, clockText, connectRoom,
   directory, duration, h, itemClock, onPress, ordinal, replace,
 } from "./live.js";
+import { itemNews, queueNews, timerMoments } from "./news.js";
 
 const page = document.getElementById("room");
 const $ = (id) => document.getElementById(id);
@@ -34,7 +36,8 @@ function dissentFrom(item, state) {
   if (!canAct || (status !== "live" && status !== "closed")) return "";
   return h("button", { type: "button", class: "small secondary outline", "data-dissent": "item",
     "data-target": item.id, "data-key": `dissent-item-${item.id}`,
-    "aria-label": `Dissent from the agenda item “${item.title}”` }, "Dissent");
+    "data-about": t("the agenda item “{title}”", { title: item.title }),
+    "aria-label": t("Dissent from the agenda item “{title}”", { title: item.title }) }, tp("button", "Dissent"));
 }
 
 function mySeat() {
@@ -47,15 +50,15 @@ function mySeat() {
 function renderPhase(state) {
   const status = state.convening.status;
   const badge = $("convening-status");
-  badge.textContent = status.replace(/_/g, " ");
+  badge.textContent = STATUS_LABELS[status] || status.replace(/_/g, " ");
   badge.className = `status status-${status}`;
   const phase = $("phase");
   phase.hidden = status === "live";
   if (status === "draft" || status === "scheduled") {
-    phase.textContent = "The convening has not started yet. Keep this page open: it becomes the " +
-      "live room when the convening opens.";
+    phase.textContent = t("The convening has not started yet. Keep this page open: it becomes the live room when the convening opens.");
   } else if (status !== "live") {
-    phase.textContent = `The convening is ${status}. Thank you for taking part.`;
+    phase.textContent = t("The convening is {status}. Thank you for taking part.",
+      { status: STATUS_LABELS[status] || status });
   }
 }
 
@@ -64,18 +67,18 @@ function renderItem(state) {
   const timer = $("timer");
   timer.hidden = !item;
   if (!item) {
-    replace($("item"), h("p", { class: "muted", text: "No agenda item is open." }));
+    replace($("item"), h("p", { class: "muted", text: t("No agenda item is open.") }));
     return;
   }
   const parts = [
     h("h3", { class: "item-title", text: item.title }),
     h("p", { class: "meta", text: `${KIND_LABELS[item.kind] || item.kind} · ` +
-      `${Math.round(item.timebox_seconds / 60)} min` }),
+      t("{minutes} min", { minutes: Math.round(item.timebox_seconds / 60) }) }),
   ];
   if (item.description) parts.push(h("p", { class: "description", text: item.description }));
   if (item.questions.length) {
     parts.push(
-      h("p", { class: "questions-label", id: "questions-label", text: "Questions" }),
+      h("p", { class: "questions-label", id: "questions-label", text: t("Questions") }),
       h("ul", { class: "questions", "aria-labelledby": "questions-label" },
         item.questions.map((q) => h("li", { text: q }))),
     );
@@ -96,25 +99,26 @@ function renderFloor(state) {
     const how = speaker.kind === "hand" || speaker.kind === "called" ? "" :
       ` (${REQUEST_LABELS[speaker.kind].toLowerCase()})`;
     line.replaceChildren(
-      h("strong", { text: speaker.seat_id === me ? "You" : names.name(speaker.seat_id) }),
+      h("strong", { text: speaker.seat_id === me ? t("You") : names.name(speaker.seat_id) }),
       group ? ` (${group})` : "",
-      speaker.seat_id === me ? " have the floor" : " has the floor",
+      " ",
+      speaker.seat_id === me ? t("have the floor") : t("has the floor"),
       how,
       h("span", { class: "speaking-for", id: "speaking-for" }),
     );
   } else {
     const status = state.convening.status;
-    if (open) line.textContent = "Nobody has the floor.";
-    else if (status === "live") line.textContent = "The floor opens with the next agenda item.";
-    else if (status === "draft" || status === "scheduled") line.textContent = "The floor opens when the convening starts.";
-    else line.textContent = "The floor is closed.";
+    if (open) line.textContent = t("Nobody has the floor.");
+    else if (status === "live") line.textContent = t("The floor opens with the next agenda item.");
+    else if (status === "draft" || status === "scheduled") line.textContent = t("The floor opens when the convening starts.");
+    else line.textContent = t("The floor is closed.");
   }
 
   replace($("queue"), floor.queue.map((entry, index) => h(
     "li", { class: entry.seat_id === me ? "mine" : null },
     h("span", { class: "visually-hidden", text: `${ordinal(index + 1)}: ` }),
     h("strong", { text: names.name(entry.seat_id) }),
-    entry.seat_id === me ? " (you)" : "",
+    entry.seat_id === me ? ` (${t("you")})` : "",
     names.group(entry.seat_id) ? h("span", { class: "muted", text: ` · ${names.group(entry.seat_id)}` }) : "",
     entry.kind !== "hand" ? h("span", { class: `tag tag-${entry.kind}`, text: REQUEST_LABELS[entry.kind] }) : "",
   )));
@@ -122,8 +126,8 @@ function renderFloor(state) {
 
   const position = $("my-position");
   const place = floor.queue.findIndex((entry) => entry.seat_id === me);
-  if (speaker && speaker.seat_id === me) position.textContent = "You have the floor.";
-  else if (place >= 0) position.textContent = `You are ${ordinal(place + 1)} in the queue.`;
+  if (speaker && speaker.seat_id === me) position.textContent = t("You have the floor.");
+  else if (place >= 0) position.textContent = t("You are {place} in the queue.", { place: ordinal(place + 1) });
   else position.textContent = "";
   position.hidden = !position.textContent;
 
@@ -138,20 +142,35 @@ function renderTour(state, names, me) {
   const speaking = state.floor.speaker && state.floor.speaker.kind === "tour" ?
     state.floor.speaker.seat_id : null;
   replace($("tour-list"), tour.seat_ids.map((seatId) => {
-    let note = "to come";
+    let note = "to-come";
     if (seatId === speaking) note = "speaking";
-    else if (tour.spoken.includes(seatId)) note = "has spoken";
+    else if (tour.spoken.includes(seatId)) note = "has-spoken";
     else if (tour.passed.includes(seatId)) note = "passed";
-    return h("li", { class: `tour-${note.replace(/\s/g, "-")}` },
-      h("strong", { text: names.name(seatId) }), seatId === me ? " (you)" : "",
-      h("span", { class: "muted", text: ` · ${note}` }));
+    return h("li", { class: `tour-${note}` },
+      h("strong", { text: names.name(seatId) }), seatId === me ? ` (${t("you")})` : "",
+      h("span", { class: "muted", text: ` · ${TOUR_NOTES[note]}` }));
   }));
 }
 
+const TOUR_NOTES = {
+  "to-come": t("to come"),
+  speaking: t("speaking"),
+  "has-spoken": t("has spoken"),
+  passed: t("passed"),
+};
+
+const ROLES = {
+  convener: t("convener"),
+  facilitator: t("facilitator"),
+  rapporteur: t("rapporteur"),
+  participant: t("participant"),
+  observer: t("observer"),
+};
+
 const LABELS = {
-  hand: ["Raise my hand", "Lower my hand"],
-  point_of_order: ["Point of order", "Withdraw my point of order"],
-  direct_reply: ["Direct reply", "Withdraw my direct reply"],
+  hand: [t("Raise my hand"), t("Lower my hand")],
+  point_of_order: [t("Point of order"), t("Withdraw my point of order")],
+  direct_reply: [t("Direct reply"), t("Withdraw my direct reply")],
 };
 
 function renderActions(state, open, me) {
@@ -185,12 +204,12 @@ function renderPresence(state, present) {
       h("strong", { text: names.groupName(groupId) }),
       h("span", { class: "muted", text: ` (${seats.length})` }),
       h("ul", {}, seats.map((s) => h("li", {},
-        s.name, s.id === me ? " (you)" : "",
-        s.role !== "participant" ? h("span", { class: "tag", text: s.role }) : "")))));
+        s.name, s.id === me ? ` (${t("you")})` : "",
+        s.role !== "participant" ? h("span", { class: "tag", text: ROLES[s.role] || s.role }) : "")))));
   }
   const total = state.seats.filter((s) => here.has(s.id)).length;
   replace($("presence-list"),
-    h("p", { class: "muted", text: total === 1 ? "1 seat connected." : `${total} seats connected.` }),
+    h("p", { class: "muted", text: tn("{count} seat connected.", "{count} seats connected.", total, { count: total }) }),
     blocks.length ? h("ul", { class: "presence-groups" }, blocks) : "");
 }
 
@@ -199,13 +218,14 @@ function renderAgenda(state) {
     "li", { class: `item-${item.status}`, "aria-current": item.status === "active" ? "step" : null },
     h("h3", { text: item.title }),
     h("p", { class: "meta" },
-      `${KIND_LABELS[item.kind] || item.kind} · ${Math.round(item.timebox_seconds / 60)} min `,
+      `${KIND_LABELS[item.kind] || item.kind} · ` +
+        t("{minutes} min", { minutes: Math.round(item.timebox_seconds / 60) }) + " ",
       h("span", { class: `state state-${item.status}`, text: ITEM_STATUS[item.status] }), " ",
       dissentFrom(item, state)),
-  )) : h("li", { text: "The agenda has not been set yet." }));
+  )) : h("li", { text: t("The agenda has not been set yet.") }));
 }
 
-const overAnnounced = new Set();
+const moments = timerMoments();
 
 function tick() {
   const state = room.state;
@@ -216,13 +236,13 @@ function tick() {
   if (item) {
     const clock = itemClock(item, now);
     const text = clockText(clock);
-    timer.textContent = clock.running ? text : `Paused · ${text}`;
+    timer.textContent = clock.running ? text : t("Paused · {time}", { time: text });
     timer.classList.toggle("over", clock.over);
     timer.classList.toggle("paused", !clock.running);
-    if (clock.over && !overAnnounced.has(item.id)) {
-      overAnnounced.add(item.id);
-      announce(announcer, "The time for this item is up.");
-    }
+    const moment = moments(item, clock);
+    if (moment) announce(announcer, moment);
+  } else {
+    moments(null);
   }
   const speaker = state.floor.speaker;
   const since = $("speaking-for");
@@ -239,25 +259,23 @@ function news(state, previous) {
   const names = directory(state);
   const me = mySeat();
   if (previous.convening && previous.convening.status !== state.convening.status) {
-    said.push(`The convening is now ${state.convening.status}.`);
+    const status = state.convening.status;
+    said.push(t("The convening is now {status}.", { status: STATUS_LABELS[status] || status }));
   }
-  const item = activeItem(state);
-  const before = previous.agenda ? activeItem(previous) : null;
-  if (item && (!before || before.id !== item.id)) said.push(`Now on the floor: ${item.title}.`);
-  else if (item && before && !!item.run_started_at !== !!before.run_started_at) {
-    said.push(item.run_started_at ? "The timer is running again." : "The timer is paused.");
-  }
+  said.push(...itemNews(state, previous));
   const speaker = state.floor.speaker;
   const was = previous.floor.speaker;
   if (speaker && (!was || was.id !== speaker.id)) {
-    said.push(speaker.seat_id === me ? "You have the floor." : `${names.name(speaker.seat_id)} has the floor.`);
+    said.push(speaker.seat_id === me ? t("You have the floor.") :
+      t("{name} has the floor.", { name: names.name(speaker.seat_id) }));
   } else if (!speaker && was) {
-    said.push("Nobody has the floor.");
+    said.push(t("Nobody has the floor."));
   }
-  if (state.floor.tour && !previous.floor.tour) said.push("A tour de table has started.");
+  if (state.floor.tour && !previous.floor.tour) said.push(t("A tour de table has started."));
+  said.push(...queueNews(state, previous, me));
   const place = state.floor.queue.findIndex((e) => e.seat_id === me);
   const placeBefore = previous.floor.queue.findIndex((e) => e.seat_id === me);
-  if (place >= 0 && place !== placeBefore) said.push(`You are ${ordinal(place + 1)} in the queue.`);
+  if (place >= 0 && place !== placeBefore) said.push(t("You are {place} in the queue.", { place: ordinal(place + 1) }));
   return said;
 }
 
@@ -278,7 +296,7 @@ room.onPresence((present) => {
   if (room.state) renderPresence(room.state, present);
 });
 room.onMode((mode) => {
-  if (mode === "denied") announce(announcer, "You no longer have access to this room.");
+  if (mode === "denied") announce(announcer, t("You no longer have access to this room."));
 });
 setInterval(tick, 1000);
 
