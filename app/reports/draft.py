@@ -75,9 +75,15 @@ def _iso(value: datetime | None) -> str | None:
 
 
 async def build_snapshot(
-    session: AsyncSession, convening: Convening, now: datetime | None = None
+    session: AsyncSession,
+    convening: Convening,
+    now: datetime | None = None,
+    *,
+    with_participants: bool = False,
 ) -> dict[str, Any]:
-    """The record as the outside audience may see it, the agenda schedule and participation."""
+    """The record as the outside audience may see it, the agenda schedule and participation;
+    with `with_participants`, also the list of those at the table "for identification only"
+    (kept apart from the record, which it is never joined to)."""
     assert convening.id is not None
     now = now or utcnow()
     people = await load_people(session, convening.id, convening.attribution)
@@ -128,7 +134,29 @@ async def build_snapshot(
         "agenda": agenda,
         "record": record,
         "participation": await _participation(session, convening, people),
+        **({"participant_list": participant_list(people)} if with_participants else {}),
     }
+
+
+def participant_list(people: Any) -> list[dict[str, Any]]:
+    """Everyone at the table (present, any role): name, affiliation, stakeholder group and role,
+    by group then name. Never under the anonymous rule: there, not even this list exists."""
+    if people.rule == AttributionRule.anonymous:
+        return []
+    rows = []
+    for seat in people.seats.values():
+        if seat.attendance != Attendance.present:
+            continue
+        group = people.groups.get(seat.group_id) if seat.group_id else None
+        rows.append(
+            {
+                "name": seat.holder_name,
+                "affiliation": seat.affiliation,
+                "group": group.name if group else "",
+                "role": seat.role,
+            }
+        )
+    return sorted(rows, key=lambda r: (r["group"], r["name"].lower()))
 
 
 async def _participation(

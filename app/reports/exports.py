@@ -366,6 +366,16 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def table_csv(heads: list[str], rows: list[list[str]]) -> bytes:
+    """A table as CSV (UTF-8 with BOM), every cell guarded against spreadsheet formulas."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(heads)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode()
+
+
 def csv_bytes(snapshot: dict[str, Any]) -> bytes:
     """The commitments, one a row (UTF-8 with BOM, so spreadsheets read it right)."""
     titles = {item["id"]: item["title"] for item in snapshot.get("agenda", [])}

@@ -5,6 +5,7 @@ There is deliberately no route that edits or deletes a published version.
 """
 
 import asyncio
+import json
 from enum import StrEnum
 from urllib.parse import urlparse
 
@@ -13,11 +14,20 @@ from fastapi import APIRouter, Request, Response, status
 from app.authz import Access, DraftReport, PublishReport, ReadReport
 from app.convenings.routes import SettingsDep
 from app.db import SessionDep
-from app.i18n import _, use_language
+from app.errors import NotFound, refusals
+from app.i18n import N_, _, use_language
+from app.notify.outbox import ROLE_WORDS
 from app.notify.service import wake_after_commit
 from app.reports import exports, service
+from app.reports.draft import esc
 from app.reports.models import ReportDraft, ReportVersion
-from app.reports.schemas import DraftRead, DraftWrite, VersionRead, VersionSummary
+from app.reports.schemas import (
+    DraftRead,
+    DraftWrite,
+    PublishOptions,
+    VersionRead,
+    VersionSummary,
+)
 
 router = APIRouter(prefix="/api/convenings/{convening_id}/report", tags=["report-back"])
 
@@ -30,6 +40,12 @@ class ExportFormat(StrEnum):
     json = "json"
     csv = "csv"
     ics = "ics"
+
+
+class ParticipantFormat(StrEnum):
+    html = "html"
+    csv = "csv"
+    json = "json"
 
 
 MEDIA_TYPES = {
@@ -105,16 +121,32 @@ async def _version_read(session: SessionDep, access: Access, version: ReportVers
         previous=previous.number if previous else None,
         diff=service.diff(previous, version),
         exports=_exports(access, version.number),
+        participants=(
+            {
+                fmt.value: f"/api/convenings/{access.convening.id}/report/versions/"
+                f"{version.number}/participants.{fmt.value}"
+                for fmt in ParticipantFormat
+            }
+            if "participant_list" in version.snapshot
+            else {}
+        ),
     )
 
 
 @router.post("/versions", response_model=VersionRead, status_code=status.HTTP_201_CREATED)
 async def publish(
-    access: PublishReport, session: SessionDep, settings: SettingsDep, request: Request
+    access: PublishReport,
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+    data: PublishOptions | None = None,
 ) -> VersionRead:
     """Publish the current draft as the next version; it never changes afterwards. Absent
-    seats become readers, and every reader with an address is emailed their link."""
-    version = await service.publish(session, access, settings)
+    seats become readers, and every reader with an address is emailed their link. With
+    `participant_list`, the list of those at the table is published beside it, for
+    identification only (refused under the anonymous rule)."""
+    options = data or PublishOptions()
+    version = await service.publish(session, access, settings, options.participant_list)
     wake_after_commit(session, request.app)
     return await _version_read(session, access, version)
 
@@ -143,7 +175,8 @@ async def export_version(
     (the agenda schedule)."""
     cid = access.convening.id
     version = await service.get_version(session, cid, number)  # type: ignore[arg-type]
-    snapshot = version.snapshot
+    # The participant list, if published, is never part of the report's exports.
+    snapshot = {k: v for k, v in version.snapshot.items() if k != "participant_list"}
     language = snapshot["convening"].get("language") or "en"
     with use_language(language):  # the export's own words in the version's language
         title = _("Report-back: {title} (version {number})").format(
@@ -177,6 +210,66 @@ async def export_version(
         media_type=MEDIA_TYPES[fmt],
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+PARTICIPANT_COLUMNS = (N_("Name"), N_("Affiliation"), N_("Stakeholder group"), N_("Role"))
+PARTICIPANT_NOTE = N_(
+    "For identification only: this list says who was at the table. It is not linked to any "
+    "statement, answer or dissent in the report-back."
+)
+
+
+@router.get("/versions/{number}/participants.{fmt}", responses=refusals(403, 404))
+async def participants(
+    number: int, fmt: ParticipantFormat, access: ReadReport, session: SessionDep
+) -> Response:
+    """The participant list published beside a version, for identification only (404 if the
+    version was published without one; never under the anonymous rule)."""
+    cid = access.convening.id
+    version = await service.get_version(session, cid, number)  # type: ignore[arg-type]
+    rows = version.snapshot.get("participant_list")
+    if rows is None:
+        raise NotFound(f"version {number} was published without a participant list")
+    convening = version.snapshot["convening"]
+    language = convening.get("language") or "en"
+    with use_language(language):
+        note = _(PARTICIPANT_NOTE)
+        heads = [_(h) for h in PARTICIPANT_COLUMNS]
+        title = _("Participants: {title} (version {number})").format(
+            title=convening["title"], number=version.number
+        )
+        roles = {r: _(w) for r, w in ROLE_WORDS.items()}
+    cells = [
+        [r["name"], r["affiliation"], r["group"], roles.get(r["role"], r["role"])] for r in rows
+    ]
+    body: bytes
+    if fmt == ParticipantFormat.json:
+        keys = ("name", "affiliation", "group", "role")
+        body = json.dumps(
+            {"note": note, "participants": [dict(zip(keys, c, strict=True)) for c in cells]},
+            ensure_ascii=False,
+            indent=2,
+        ).encode()
+        media = "application/json"
+    elif fmt == ParticipantFormat.csv:
+        body = exports.table_csv(heads, cells)
+        media = "text/csv; charset=utf-8"
+    else:
+        lines = [f"# {esc(title)}", "", esc(note), "", "| " + " | ".join(heads) + " |"]
+        lines.append("|---" * len(heads) + "|")
+        lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in cells]
+        body = exports.standalone_page("\n".join(lines) + "\n", title, note, language).encode()
+        media = "text/html; charset=utf-8"
+    return Response(
+        body,
+        media_type=media,
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="participants-{cid}-v{version.number}.{fmt.value}"'
+            ),
             "X-Content-Type-Options": "nosniff",
         },
     )

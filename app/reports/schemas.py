@@ -34,6 +34,15 @@ class VersionRead(VersionSummary):
     previous: int | None  # the number of the version it is compared with
     diff: str  # unified diff of the Markdown from the previous version ("" for the first)
     exports: dict[str, str]  # format → URL
+    # The participant list published with this version "for identification only", format →
+    # URL; empty when none was (never under the anonymous rule).
+    participants: dict[str, str] = {}
+
+
+class PublishOptions(Strict):
+    # Publish the list of those at the table (names, affiliations, groups) beside the
+    # version, linked to no statement; refused under the anonymous rule.
+    participant_list: bool = False
 
 
 # Readers and their answers ----------------------------------------------------------------

@@ -10,10 +10,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.authz import Access
 from app.config import Settings
-from app.convenings.models import ConveningStatus
+from app.convenings.models import AttributionRule, ConveningStatus
 from app.convenings.service import emit, transition
 from app.db import utcnow
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.live.log import lock_convening
 from app.reports import readers
 from app.reports.draft import build_snapshot, render_markdown
@@ -90,7 +90,9 @@ async def get_version(session: AsyncSession, convening_id: int, number: int) -> 
     return version
 
 
-async def publish(session: AsyncSession, access: Access, settings: Settings) -> ReportVersion:
+async def publish(
+    session: AsyncSession, access: Access, settings: Settings, participant_list: bool = False
+) -> ReportVersion:
     """Publish the current draft as version N+1 (immutable), with a snapshot of the record as
     the outside audience sees it and an annex of the readers' answers so far; a closed
     convening becomes reported on the first one, and the readers are sent their links."""
@@ -99,6 +101,10 @@ async def publish(session: AsyncSession, access: Access, settings: Settings) -> 
     draft = await get_draft(session, convening.id)
     if draft is None or not draft.markdown.strip():
         raise Conflict("there is no draft to publish: generate or write one first")
+    if participant_list and convening.attribution == AttributionRule.anonymous:
+        raise Invalid(
+            "under the anonymous rule no participant list is published", field="participant_list"
+        )
     last = await session.scalar(
         select(func.max(ReportVersion.number)).where(ReportVersion.convening_id == convening.id)
     )
@@ -108,7 +114,7 @@ async def publish(session: AsyncSession, access: Access, settings: Settings) -> 
         convening_id=convening.id,
         number=int(last or 0) + 1,
         markdown=draft.markdown.rstrip() + "\n\n" + annex if annex else draft.markdown,
-        snapshot=await build_snapshot(session, convening),
+        snapshot=await build_snapshot(session, convening, with_participants=participant_list),
         published_by_convener_id=access.convener.id if by_owner else None,  # type: ignore[union-attr]
         published_by_seat_id=access.seat.id if access.seat else None,
     )

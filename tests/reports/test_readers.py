@@ -330,3 +330,57 @@ async def test_answers_are_never_edited_or_deleted(
 
 
 __all__ = ["BASE_URL"]
+
+
+async def test_a_participant_list_is_published_apart_for_identification_only(
+    app: FastAPI, convener: httpx.AsyncClient, seated: SeatBrowser, new_browser: Browser
+) -> None:
+    made = await make_report_room(convener, seated, "chatham_house")
+    room = made.room
+    generated = await room["rap"].post(room.url("/report/draft/generate"))
+    assert generated.status_code == 200, generated.text
+    without = await room.convener.post(room.url("/report/versions"), json={})
+    assert without.status_code == 201 and without.json()["participants"] == {}
+    assert (
+        await room.convener.get(room.url("/report/versions/1/participants.json"))
+    ).status_code == 404
+
+    version = await room.convener.post(
+        room.url("/report/versions"), json={"participant_list": True}
+    )
+    assert version.status_code == 201, version.text
+    links = version.json()["participants"]
+    assert set(links) == {"html", "csv", "json"}
+    chen = next(r for r in await readers(made) if r["name"] == "Chen Wei")
+    reader = await reader_browser(new_browser, room.cid, chen["link"])
+    listed = await reader.get(links["json"])
+    assert listed.status_code == 200, listed.text
+    names = {p["name"]: p for p in listed.json()["participants"]}
+    # Those at the table, named, with their affiliation; the absent seat is not on it.
+    assert names["Ana Lima"]["affiliation"] == "Ministry of Water Resources"
+    assert "Ben Okoro" in names and "Chen Wei" not in names
+    assert "identification only" in listed.json()["note"]
+    for fmt in ("html", "csv"):
+        page = await reader.get(links[fmt])
+        assert page.status_code == 200 and "Ana Lima" in page.content.decode("utf-8-sig")
+    # The report-back itself, and every export of it, still names nobody.
+    assert_names_nobody(version.json()["markdown"], "version 2")
+    for fmt, url in version.json()["exports"].items():
+        exported = await reader.get(url)
+        assert exported.status_code == 200, (fmt, exported.text)
+        assert_names_nobody(export_text(fmt, exported.content), f"version 2 as {fmt}")
+
+
+async def test_no_participant_list_under_the_anonymous_rule(
+    app: FastAPI, convener: httpx.AsyncClient, seated: SeatBrowser
+) -> None:
+    made = await make_report_room(convener, seated, "anonymous")
+    room = made.room
+    generated = await room["rap"].post(room.url("/report/draft/generate"))
+    assert generated.status_code == 200, generated.text
+    refused = await room.convener.post(
+        room.url("/report/versions"), json={"participant_list": True}
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["loc"][-1] == "participant_list"
+    assert (await room.convener.get(room.url("/report/versions"))).json() == []

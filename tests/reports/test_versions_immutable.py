@@ -29,6 +29,7 @@ from tests.record.test_dissent_append_only import (
 
 REPORT_BODIES: tuple[dict[str, Any], ...] = (
     *BODIES,
+    {},  # publishing takes its options as a body (none needed)
     {"markdown": "# Changed"},
     {"markdown": "# Changed", "number": 1},
 )
