@@ -61,10 +61,11 @@ async def load_people(session: AsyncSession, convening_id: int, rule: str) -> Pe
 def group_label(group: StakeholderGroup | None) -> str:
     """How a person is described when only their group may be named."""
     if group is None:
-        return "a participant"
+        return _("a participant")
     name = group.name.lower() if group.preset else group.name
-    article = "an" if name[:1].lower() in "aeiou" else "a"
-    return f"{article} {name} participant"
+    if name[:1].lower() in "aeiou":
+        return _("an {group} participant").format(group=name)
+    return _("a {group} participant").format(group=name)
 
 
 def reader_label(rule: str, name: str, group: StakeholderGroup | None) -> str:

@@ -18,6 +18,7 @@ from app.accounts.models import Convener
 from app.accounts.service import convener_for_api_token, convener_for_session
 from app.convenings.models import Convening, Role, Seat, SeatCredential
 from app.db import SessionDep, utcnow
+from app.i18n import N_, _, set_language
 from app.reports.models import Reader
 from app.security import token_hash
 
@@ -88,26 +89,40 @@ PERMISSIONS: dict[Action, frozenset[Actor]] = {
 }
 
 
+# Translated where used (`refusal`), in the language of the request's convening.
 ACTION_WORDS: dict[Action, str] = {
-    Action.prepare: "prepare this convening",
-    Action.run_floor: "run the floor",
-    Action.take_part: "take part (raise a hand, contribute, answer, dissent)",
-    Action.capture: "capture contributions for seats",
-    Action.table_check: "table or close a consensus check",
-    Action.record_commitment: "record a commitment",
-    Action.report_progress: "report progress on a commitment",
-    Action.draft_report: "draft the report-back",
-    Action.publish_report: "publish the report-back",
-    Action.watch: "watch the room",
-    Action.read_report: "read the report-back",
-    Action.answer_report: "answer the report-back (only its readers do)",
-    Action.manage_readers: "manage the report-back's readers and reply to their answers",
+    Action.prepare: N_("prepare this convening"),
+    Action.run_floor: N_("run the floor"),
+    Action.take_part: N_("take part (raise a hand, contribute, answer, dissent)"),
+    Action.capture: N_("capture contributions for seats"),
+    Action.table_check: N_("table or close a consensus check"),
+    Action.record_commitment: N_("record a commitment"),
+    Action.report_progress: N_("report progress on a commitment"),
+    Action.draft_report: N_("draft the report-back"),
+    Action.publish_report: N_("publish the report-back"),
+    Action.watch: N_("watch the room"),
+    Action.read_report: N_("read the report-back"),
+    Action.answer_report: N_("answer the report-back (only its readers do)"),
+    Action.manage_readers: N_("manage the report-back's readers and reply to their answers"),
+}
+
+
+ACTOR_WORDS: dict[Actor, str] = {
+    Actor.convener: N_("convener"),
+    Actor.facilitator: N_("facilitator"),
+    Actor.rapporteur: N_("rapporteur"),
+    Actor.participant: N_("participant"),
+    Actor.observer: N_("observer"),
+    Actor.reader: N_("reader"),
+    Actor.public: N_("public"),
 }
 
 
 def refusal(actor: Actor, action: Action) -> str:
-    """The plain-words reason a caller gets with a 403."""
-    return f"The {actor.value} role may not {ACTION_WORDS[action]}."
+    """The plain-words reason a caller gets with a 403, in the current language."""
+    return _("The {role} role may not {action}.").format(
+        role=_(ACTOR_WORDS[actor]), action=_(ACTION_WORDS[action])
+    )
 
 
 def allows(actor: Actor, action: Action) -> bool:
@@ -182,6 +197,9 @@ async def resolve_access(request: Request, session: AsyncSession, convening_id: 
     """The caller's role on the convening; 404 if the convening is unknown or invisible."""
     convening = await session.get(Convening, convening_id)
     if convening is not None:
+        # What the server writes for this request (labels, refusals, group names) is in the
+        # convening's language; pages may choose another when they render (app/pages.py).
+        set_language(convening.language)
         convener = await current_convener(request, session)
         if convener is not None and convening.owner_id == convener.id:
             return Access(convening, Actor.convener, convener, None)

@@ -334,3 +334,24 @@ async def test_the_reader_page_comes_in_the_convenings_language(
     body = email.get_content()
     assert body.startswith("Bonjour Chen Wei,") and "(version 1)" in body
     assert "Lisez-le avec votre lien personnel" in body and reader["link"] in body
+
+
+async def test_what_the_server_writes_comes_in_the_convenings_language(
+    convener: httpx.AsyncClient, seated: SeatBrowser
+) -> None:
+    """Preset group names, group labels under the Chatham House Rule and refusals."""
+    from tests.conftest import CONVENING
+
+    made = await convener.post("/api/convenings", json={**CONVENING, "language": "es"})
+    assert made.status_code == 201, made.text
+    cid = made.json()["id"]
+    group = await convener.post(f"/api/convenings/{cid}/groups", json={"preset": "civil_society"})
+    assert group.status_code == 201, group.text
+    assert group.json()["name"] == "Sociedad civil"
+    browser, _seat = await seated(cid, "participant", group_id=group.json()["id"])
+    refused = await browser.post(f"/api/convenings/{cid}/open")
+    assert refused.status_code == 403
+    assert (
+        refused.json()["detail"]
+        == "El rol «participación» no permite dirigir los turnos de palabra."
+    )

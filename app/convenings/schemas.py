@@ -26,6 +26,7 @@ from app.convenings.models import (
     PurposeType,
     Role,
 )
+from app.i18n import N_
 
 
 class GroupPreset(StrEnum):
@@ -40,14 +41,14 @@ class GroupPreset(StrEnum):
 
 
 PRESET_LABELS: dict[GroupPreset, str] = {
-    GroupPreset.government: "Government",
-    GroupPreset.private_sector: "Private sector",
-    GroupPreset.civil_society: "Civil society",
-    GroupPreset.international_organization: "International organization",
-    GroupPreset.academia: "Academia",
-    GroupPreset.local_grassroots: "Local and grassroots",
-    GroupPreset.indigenous_peoples: "Indigenous peoples",
-    GroupPreset.youth: "Youth",
+    GroupPreset.government: N_("Government"),
+    GroupPreset.private_sector: N_("Private sector"),
+    GroupPreset.civil_society: N_("Civil society"),
+    GroupPreset.international_organization: N_("International organization"),
+    GroupPreset.academia: N_("Academia"),
+    GroupPreset.local_grassroots: N_("Local and grassroots"),
+    GroupPreset.indigenous_peoples: N_("Indigenous peoples"),
+    GroupPreset.youth: N_("Youth"),
 }
 
 _ZONES = frozenset(available_timezones())

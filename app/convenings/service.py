@@ -189,7 +189,8 @@ async def add_group(session: AsyncSession, access: Access, data: GroupCreate) ->
     """Add a stakeholder group, from a preset or custom; names are unique per convening."""
     convening_id = access.convening.id
     assert convening_id is not None
-    name = data.name or PRESET_LABELS[data.preset]  # type: ignore[index]
+    # A preset group is named in the convening's language (set by the permission check).
+    name = data.name or _(PRESET_LABELS[data.preset])  # type: ignore[index]
     if await _group_name_taken(session, convening_id, name):
         raise Invalid(f"a group named {name!r} is already at this table", field="name")
     count = await session.scalar(
