@@ -20,13 +20,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.authz import ACTOR_WORDS, Actor
 from app.config import Settings
 from app.convenings.invitations import invitation_link, invitation_state
 from app.convenings.models import Convening, Invitation, Seat, StakeholderGroup
 from app.convenings.schemas import InvitationState
 from app.convenings.service import ground_rules_text
 from app.db import utcnow
-from app.i18n import N_, current, gettext, use_language
+from app.i18n import current, gettext, use_language
 from app.notify.models import DeliveryState, OutboxMessage
 from app.notify.service import INVITATION
 from app.reports.models import Reader
@@ -75,7 +76,7 @@ async def render(session: AsyncSession, message: OutboxMessage, settings: Settin
                 when=format_datetime(local, "EEEE d MMMM y, HH:mm", locale=lang),
                 time_zone=convening.time_zone,
             )
-        role = gettext(ROLE_WORDS.get(seat.role, seat.role))
+        role = gettext(ACTOR_WORDS[Actor(seat.role)])
         if group and seat.speaks_for:
             seat_line = gettext(
                 "You hold the {role} seat for {group}, speaking for {speaks_for}."
@@ -154,16 +155,6 @@ async def render_report(
     email["Subject"] = subject
     email.set_content(body + "\n")
     return email
-
-
-# How a role reads in the invitation's sentence ("You hold the participant seat").
-ROLE_WORDS = {
-    "convener": N_("convener"),
-    "facilitator": N_("facilitator"),
-    "rapporteur": N_("rapporteur"),
-    "participant": N_("participant"),
-    "observer": N_("observer"),
-}
 
 
 def _due(now: datetime) -> ColumnElement[bool]:

@@ -64,10 +64,7 @@ async def _reader_rows(
     cid = access.convening.id
     assert cid is not None
     mail = await readers.deliveries(session, cid)
-    counted: dict[int, int] = {}
-    for view in await readers.answers(session, cid):
-        key = int(view.reader.id or 0)
-        counted[key] = counted.get(key, 0) + 1
+    counted = await readers.answer_counts(session, cid)
     now = utcnow()
     rows = []
     for r in await readers.list_readers(session, cid):

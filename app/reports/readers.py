@@ -535,12 +535,21 @@ async def answers(
         )
     ).all():
         replies.setdefault(r.answer_id, []).append(r)
+    # The outcome statements, from the versions that were answered on an outcome only (a
+    # version's snapshot holds the whole record).
+    answered = {a.version_number for a, _reader in rows if a.outcome_id is not None}
     statements: dict[int, str] = {}
-    for version in (
-        await session.exec(select(ReportVersion).where(ReportVersion.convening_id == convening_id))
-    ).all():
-        for oid, outcome in outcomes_of(version).items():
-            statements[oid] = str(outcome.get("statement", ""))
+    if answered:
+        for version in (
+            await session.exec(
+                select(ReportVersion).where(
+                    ReportVersion.convening_id == convening_id,
+                    col(ReportVersion.number).in_(answered),
+                )
+            )
+        ).all():
+            for oid, outcome in outcomes_of(version).items():
+                statements[oid] = str(outcome.get("statement", ""))
     return [
         AnswerView(
             a,
@@ -553,6 +562,20 @@ async def answers(
 
 
 # Reach ------------------------------------------------------------------------------------
+
+
+async def answer_counts(session: AsyncSession, convening_id: int) -> dict[int, int]:
+    """How many answers each reader has given."""
+    return {
+        int(reader_id): int(count)
+        for reader_id, count in (
+            await session.exec(
+                select(ReaderAnswer.reader_id, func.count())
+                .where(ReaderAnswer.convening_id == convening_id)
+                .group_by(col(ReaderAnswer.reader_id))
+            )
+        ).all()
+    }
 
 
 async def reach(session: AsyncSession, convening_id: int) -> dict[str, Any]:

@@ -11,12 +11,11 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, Request, Response, status
 
-from app.authz import Access, DraftReport, PublishReport, ReadReport
+from app.authz import ACTOR_WORDS, Access, DraftReport, PublishReport, ReadReport
 from app.convenings.routes import SettingsDep
 from app.db import SessionDep
 from app.errors import NotFound, refusals
 from app.i18n import N_, _, use_language
-from app.notify.outbox import ROLE_WORDS
 from app.notify.service import wake_after_commit
 from app.reports import exports, service
 from app.reports.draft import esc
@@ -241,7 +240,7 @@ async def participants(
         title = _("Participants: {title} (version {number})").format(
             title=convening["title"], number=version.number
         )
-        roles = {r: _(w) for r, w in ROLE_WORDS.items()}
+        roles = {r.value: _(w) for r, w in ACTOR_WORDS.items()}
     cells = [
         [r["name"], r["affiliation"], r["group"], roles.get(r["role"], r["role"])] for r in rows
     ]
